@@ -1,0 +1,75 @@
+"""The main job: run the suite with a profile, save it, build the HTML report, print its path.
+
+    python -m bench [--profile auto|quick|standard|full] [--name NAME] [-- extra pytest args]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+from .profiles import PROFILES
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="auto", choices=["auto", *PROFILES],
+                        help="auto: standard on a GPU, quick without one")
+    parser.add_argument("--name", default=None, help="run name [<profile>-<timestamp>]")
+    parser.add_argument("--results-dir", default="results")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
+    args = parser.parse_args(argv)
+
+    gpu = cuda_available() if args.device == "auto" else args.device.startswith("cuda")
+    name = args.profile
+    if name == "auto":
+        name = "standard" if gpu else "quick"
+        print(f"cnnbench: profile {name} ({'a GPU is' if gpu else 'no GPU'} available; "
+              f"choose with --profile)")
+    profile = PROFILES[name]
+    if profile.needs_gpu and not gpu:
+        print(f"cnnbench: warning: profile {name} is meant for a GPU ({profile.duration}); "
+              "running it on the CPU will take far longer", file=sys.stderr)
+    run = args.name or f"{name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    results = Path(args.results_dir).resolve()
+    print(f"cnnbench: {profile.description}; expect {profile.duration}")
+
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+           "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
+           "--results-dir", str(results), "--run-id", run, "--device", args.device,
+           *profile.pytest_args, *args.pytest_args]
+    print("cnnbench: " + " ".join(cmd[1:]), flush=True)
+    suite_rc = subprocess.run(cmd, cwd=REPO).returncode
+    if suite_rc not in (0, 1):  # 1: some case failed (diverged/oom/error); still report it
+        print(f"cnnbench: the suite did not run (pytest exit {suite_rc})", file=sys.stderr)
+        return suite_rc
+
+    inputs = [str(results / f"{run}.jsonl")]
+    inputs += [str(p) for p in (results / "benchmarks").rglob(f"*_{run}.json")]
+    page = results / run / "report.html"
+    rc = subprocess.run([sys.executable, "-m", "reports", "build", *inputs, "-o", str(page),
+                         "--csv-dir", str(results / run)], cwd=REPO).returncode
+    if rc != 0:
+        print("cnnbench: the report could not be built", file=sys.stderr)
+        return rc
+    print(f"cnnbench: report: {page}")
+    if suite_rc:
+        print("cnnbench: some cases failed; see the report's status column", file=sys.stderr)
+    return suite_rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""pytest wiring for the suite: options, one case per registered architecture, machine info.
+
+    pytest bench/ --benchmark-save=NAME [--epochs N] [--dataset fashion-mnist] [--amp off,bf16] ...
+
+Test ids are ``<arch>-<dataset>-<precision>-r<repeat>``; select with ``-k`` or ``--archs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parent
+UNIT_TESTS = BENCH_DIR / "tests"
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("cnnbench", "cnnbench: training benchmark options")
+    g.addoption("--archs", default="*", help="shell-style pattern(s), comma-separated [*]")
+    g.addoption("--epochs", type=int, default=None, help="timed epochs [the recipe's]")
+    g.addoption("--dataset", default="fashion-mnist",
+                help="mnist, fashion-mnist, kmnist or synthetic; comma-separated [fashion-mnist]")
+    g.addoption("--data-dir", default=None, help="directory holding the IDX files")
+    g.addoption("--device", default="auto", help="auto, cuda, cuda:N or cpu [auto]")
+    g.addoption("--amp", default="off", help="off, fp16, bf16; comma-separated [off]")
+    g.addoption("--tf32", action=argparse_bool(), default=False,
+                help="allow TF32 matmuls/convolutions on Ampere+ [--no-tf32]")
+    g.addoption("--channels-last", action="store_true", default=False)
+    g.addoption("--compile", nargs="?", const="default", default=None, metavar="MODE",
+                help="torch.compile the model (mode: default, reduce-overhead, max-autotune)")
+    g.addoption("--batch-size", type=int, default=None, help="override the recipe's batch size")
+    g.addoption("--lr", type=float, default=None, help="override the recipe's learning rate")
+    g.addoption("--limit-train", type=int, default=None,
+                help="train on a stratified subset of N images")
+    g.addoption("--val-size", type=int, default=None,
+                help="validation images carved from the training split [5000; synthetic: 256]")
+    g.addoption("--recipe", default="uniform", choices=["uniform", "seed"],
+                help="uniform: one recipe for all (fair comparison, default); "
+                     "seed: each study's own")
+    g.addoption("--repeats", type=int, default=1, help="repeat each case with seeds seed..seed+K-1")
+    g.addoption("--seed", type=int, default=0)
+    g.addoption("--target-acc", type=float, default=None,
+                help="validation accuracy for time-to-accuracy, e.g. 0.9")
+    g.addoption("--profile", action=argparse_bool(), default=True,
+                help="run the untimed profiler window after training [--profile]")
+    g.addoption("--trace-dir", default=None, help="profiler traces [<results-dir>/traces]")
+    g.addoption("--loader", default="resident", choices=["resident", "dataloader"])
+    g.addoption("--num-workers", type=int, default=2, help="DataLoader workers [2]")
+    g.addoption("--results-dir", default="results", help="JSONL records and pictures [results]")
+    g.addoption("--run-id", default=None,
+                help="name of this run [--benchmark-save NAME, else a timestamp]")
+    g.addoption("--no-artifacts", action="store_true", default=False,
+                help="skip the kernel and feature-map pictures")
+    g.addoption("--save-checkpoint", action="store_true", default=False)
+
+
+def argparse_bool():
+    import argparse
+
+    return argparse.BooleanOptionalAction
+
+
+def pytest_ignore_collect(collection_path, config):
+    # `pytest bench/` runs the benchmark cases only; the runner's unit tests run when named
+    # (the test command's testpaths name bench/tests).
+    if collection_path == UNIT_TESTS:
+        named = [Path(a.split("::")[0]).resolve() for a in config.args]
+        return not any(p == UNIT_TESTS or UNIT_TESTS in p.parents for p in named)
+    return None
+
+
+def _run_id(config) -> str:
+    worker = getattr(config, "workerinput", None)
+    if worker and worker.get("cnnbench_run_id"):
+        return worker["cnnbench_run_id"]
+    return (config.getoption("--run-id") or config.getoption("benchmark_save", None)
+            or dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark has set up its session
+def pytest_configure(config):
+    config._cnnbench_run_id = _run_id(config)
+    from bench import distributed
+
+    if not config.pluginmanager.is_registered(distributed):
+        config.pluginmanager.register(distributed, "cnnbench-distributed")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):  # pytest-xdist: every worker writes under the same run id
+    node.workerinput["cnnbench_run_id"] = node.config._cnnbench_run_id
+
+
+class Case(str):
+    """One benchmark case: its id as a string (so pytest-benchmark's JSON params stay readable),
+    carrying the architecture name and the RunConfig."""
+
+    def __new__(cls, arch: str, config):
+        from bench.runner import case_id
+
+        self = super().__new__(cls, case_id(arch, config))
+        self.arch, self.config = arch, config
+        return self
+
+    @property
+    def id(self) -> str:
+        return str(self)
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def build_config(config, **fields):
+    from bench.config import RunConfig
+
+    opt = config.getoption
+    try:
+        return RunConfig(
+            epochs=opt("--epochs"), data_dir=opt("--data-dir"), device=opt("--device"),
+            tf32=opt("--tf32"), channels_last=opt("--channels-last"), compile=opt("--compile"),
+            batch_size=opt("--batch-size"), lr=opt("--lr"), limit_train=opt("--limit-train"),
+            val_size=opt("--val-size"), recipe=opt("--recipe"), target_acc=opt("--target-acc"),
+            profile=opt("--profile"), trace_dir=opt("--trace-dir"), loader=opt("--loader"),
+            num_workers=opt("--num-workers"), results_dir=opt("--results-dir"),
+            run_id=config._cnnbench_run_id, artifacts=not opt("--no-artifacts"),
+            save_checkpoint=opt("--save-checkpoint"), **fields)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
+def pytest_generate_tests(metafunc):
+    if "case" not in metafunc.fixturenames:
+        return
+    import data
+    import models
+    from bench.config import parse_precision
+
+    config = metafunc.config
+    archs = models.list_archs(config.getoption("--archs"))
+    datasets = _split(config.getoption("--dataset"))
+    for name in datasets:
+        if name not in data.DATASETS:
+            raise pytest.UsageError(f"--dataset {name!r}: choose from {', '.join(data.DATASETS)}")
+    try:
+        precisions = [parse_precision(p) for p in _split(config.getoption("--amp"))]
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+    seed, repeats = config.getoption("--seed"), config.getoption("--repeats")
+    params = []
+    for arch, ds, prec, rep in itertools.product(archs, datasets, precisions, range(repeats)):
+        case = Case(arch, build_config(config, dataset=ds, precision=prec, seed=seed + rep,
+                                       repeat=rep))
+        tags = models.get_spec(arch).tags
+        marks = [getattr(pytest.mark, t) for t in ("seed", "grid") if t in tags]
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    metafunc.parametrize("case", params)
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    from bench.env import environment, resolve_device
+
+    try:
+        device = resolve_device(config.getoption("--device"))
+    except RuntimeError:
+        return
+    machine_info["cnnbench"] = environment(device)
+
+
+@pytest.fixture
+def suspend_capture(request):
+    """A context manager that lets the progress bar reach the terminal under pytest capture."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if capman is None:
+        return contextlib.nullcontext
+    return capman.global_and_fixture_disabled
+
+
+def pytest_report_header(config):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return None
+    return (f"cnnbench: run {config._cnnbench_run_id}, results in "
+            f"{config.getoption('--results-dir')}/{config._cnnbench_run_id}.jsonl")

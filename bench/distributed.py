@@ -1,0 +1,123 @@
+"""Running the suite with pytest-xdist: one worker per GPU, and one saved result for all workers.
+
+pytest-benchmark turns itself off under xdist ("cannot be performed reliably in a parallelized
+environment"): true when workers share one device, not when each worker owns a GPU. So:
+
+* the controller pins worker gwN to GPU N mod (number of GPUs) through CUDA_VISIBLE_DEVICES
+  (on the CPU there is nothing to pin; ``-n 2`` on a 2-core machine still runs two cases at once,
+  which is fine for tests and useless for timing);
+* each worker re-enables pytest-benchmark, skips its own saving, and sends its JSON home;
+* the controller merges the workers' JSON into one file saved exactly where pytest-benchmark
+  would have put it (``--benchmark-save``/``--benchmark-autosave``/``--benchmark-json``).
+The runner's JSONL needs nothing: every worker appends whole lines to the same file.
+
+Registered as a plugin by ``bench/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+KEY_JSON = "cnnbench_benchmark_json"
+KEY_GPU = "cnnbench_cuda_visible_devices"
+
+
+def _benchmark_session(config):
+    return getattr(config, "_benchmarksession", None)
+
+
+def _gpu_count() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except Exception:  # noqa: BLE001 - no torch or no driver: no GPUs to pin
+        return 0
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """Controller, once per worker: the GPU it owns."""
+    config = node.config
+    if config.getoption("--device") == "cpu":
+        return
+    n = getattr(config, "_cnnbench_gpus", None)
+    if n is None:
+        n = config._cnnbench_gpus = _gpu_count()
+    if n:
+        index = int(node.gateway.id.removeprefix("gw"))
+        node.workerinput[KEY_GPU] = str(index % n)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    worker = getattr(config, "workerinput", None)
+    if worker is None:
+        config._cnnbench_worker_json = []
+        return
+    if worker.get(KEY_GPU) is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = worker[KEY_GPU]
+    bs = _benchmark_session(config)
+    if bs is not None and bs.xdist_warning:
+        # Re-enable what pytest-benchmark switched off for xdist, and leave saving to the
+        # controller (else each worker would write its own NNNN_name.json).
+        bs.disabled = False
+        bs.xdist_warning = False
+        config._cnnbench_save = (bs.save, bs.autosave, bs.json)
+        bs.save, bs.autosave, bs.json = None, None, None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    config = session.config
+    bs = _benchmark_session(config)
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        if bs is not None and bs.benchmarks and getattr(config, "_cnnbench_save", None):
+            config.workeroutput[KEY_JSON] = json.dumps(_generate_json(config, bs), default=repr)
+        return
+    collected = getattr(config, "_cnnbench_worker_json", [])
+    if bs is not None and collected:
+        _save_merged(config, bs, collected)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    payload = getattr(node, "workeroutput", {}).get(KEY_JSON)
+    if payload:
+        node.config._cnnbench_worker_json.append(json.loads(payload))
+
+
+def _generate_json(config, bs) -> dict:
+    machine_info = bs.get_machine_info()
+    commit_info = config.hook.pytest_benchmark_generate_commit_info(config=config)
+    config.hook.pytest_benchmark_update_commit_info(config=config, commit_info=commit_info)
+    return config.hook.pytest_benchmark_generate_json(
+        config=config, benchmarks=bs.benchmarks, include_data=True,
+        machine_info=machine_info, commit_info=commit_info)
+
+
+def merge(outputs: list[dict]) -> dict:
+    """One pytest-benchmark JSON from several: the first's header, every benchmark, sorted."""
+    merged = dict(outputs[0])
+    merged["benchmarks"] = sorted((b for o in outputs for b in o.get("benchmarks", [])),
+                                  key=lambda b: b.get("fullname", ""))
+    workers = [o.get("machine_info", {}).get("cnnbench", {}) for o in outputs]
+    merged.setdefault("machine_info", {})["cnnbench_workers"] = workers
+    return merged
+
+
+def _save_merged(config, bs, outputs: list[dict]) -> None:
+    merged = merge(outputs)
+    save = bs.save or bs.autosave
+    if save:
+        bs.storage.save(merged, save)
+    if bs.json:
+        bs.save_json(merged)
+    tr = config.pluginmanager.get_plugin("terminalreporter")
+    if tr is not None:
+        tr.write_line(f"cnnbench: merged {len(merged['benchmarks'])} benchmarks from "
+                      f"{len(outputs)} xdist workers")

@@ -1,0 +1,177 @@
+"""The runner in-process on the CPU: determinism, options, failure isolation, timers."""
+
+import pytest
+import torch
+
+from bench import profiling
+from bench.config import RunConfig, parse_precision
+from bench.runner import Runner
+from bench.timing import CudaEventTimer, HostTimer, percentile
+
+
+def cfg(tmp_path, **kw):
+    base = dict(dataset="synthetic", device="cpu", epochs=2, profile=False, artifacts=False,
+                progress=False, results_dir=str(tmp_path), run_id="unit", warmup_steps=2,
+                val_size=256)
+    return RunConfig(**{**base, **kw})
+
+
+def run(arch, tmp_path, **kw):
+    return Runner(arch, cfg(tmp_path, **kw)).run()
+
+
+def test_same_seed_gives_identical_loss_curves(tmp_path):
+    a = run("seed003_lenet_dropout", tmp_path)  # dropout: the RNG must be seeded too
+    b = run("seed003_lenet_dropout", tmp_path)
+    c = run("seed003_lenet_dropout", tmp_path, seed=1)
+    assert a["status"] == b["status"] == "ok"
+    assert a["train_loss_steps"] == b["train_loss_steps"]
+    assert a["val_loss"] == b["val_loss"]
+    assert a["train_loss_steps"] != c["train_loss_steps"]
+
+
+def test_record_has_epochs_and_host_timer(tmp_path):
+    r = run("seed000_net4", tmp_path, epochs=3)
+    assert r["status"] == "ok", r["error"]
+    assert r["timer"] == "host" and len(r["epoch_times_s"]) == 3
+    assert all(t > 0 for t in r["epoch_times_s"])
+    assert r["step_time_ms_p50"] <= r["step_time_ms_p90"]
+    assert r["images_per_s"] > 0 and r["warmup_s"] > 0 and r["compile_s"] is None
+    assert r["mode"] == "eager" and r["recipe"] == "uniform" and r["optimizer"] == "sgd"
+
+
+def test_seed_recipe_uses_the_studys_optimizer_and_batch(tmp_path):
+    r = run("seed003_lenet_dropout", tmp_path, recipe="seed", epochs=1)
+    assert (r["optimizer"], r["lr"], r["batch_size"], r["drop_last"]) == ("adam", 0.01, 64, True)
+    assert r["normalize_mean"] == 0.5 and r["normalize_std"] == 0.5
+
+
+def test_faithful_bug_keeps_its_loss_under_the_uniform_recipe(tmp_path):
+    r = run("seed001_lab4_maxpool_softmax_nll", tmp_path, epochs=1, limit_train=500)
+    assert r["loss_fn"] == "nll_on_softmax" and r["status"] == "ok"
+    # nll_loss on probabilities is -p(correct): between -1 and 0.
+    assert -1.0 <= r["train_loss"][0] <= 0.0
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_amp_on_cpu(tmp_path, precision):
+    r = run("seed000_net0", tmp_path, precision=precision, epochs=1, limit_train=512)
+    assert r["status"] == "ok", r["error"]
+    assert r["precision"] == precision
+
+
+def test_channels_last_and_dataloader_paths(tmp_path):
+    r = run("seed000_net0", tmp_path, channels_last=True, loader="dataloader", num_workers=0,
+            epochs=1, limit_train=512)
+    assert r["status"] == "ok", r["error"]
+    assert r["channels_last"] is True and r["loader"] == "dataloader"
+
+
+def test_divergence_is_a_status_not_a_crash(tmp_path):
+    r = run("seed000_net0", tmp_path, lr=1e3, epochs=3)
+    assert r["status"] == "diverged"
+    assert "training loss" in r["error"]
+    assert len(r["epoch_times_s"]) == 1  # stopped after the first epoch
+
+
+def test_oom_is_recorded_and_memory_released(tmp_path, monkeypatch):
+    def boom(self, *a, **kw):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Runner, "train_epoch", boom)
+    runner = Runner("seed000_net0", cfg(tmp_path))
+    r = runner.run()
+    assert r["status"] == "oom" and "out of memory" in r["error"]
+    assert not hasattr(runner, "model")
+
+
+def test_unexpected_error_is_recorded_with_a_traceback(tmp_path):
+    r = run("seed000_net0", tmp_path, dataset="synthetic", batch_size=None, epochs=1,
+            data_dir=str(tmp_path / "nowhere"), loader="resident", val_size=10**7)
+    assert r["status"] == "error" and r["error"]
+
+
+def test_profiler_window_writes_a_trace_and_a_summary_on_cpu(tmp_path):
+    r = run("seed000_net4", tmp_path, epochs=1, profile=True, trace_dir=str(tmp_path / "tr"))
+    assert r["status"] == "ok", r["error"]
+    assert r["gpu_busy_fraction"] is None  # CPU: no device kernels to count
+    assert r["top_ops"] and all(op["self_cpu_ms"] >= 0 for op in r["top_ops"])
+    assert r["trace_files"] and r["trace_files"][0].endswith(".pt.trace.json.gz")
+    assert r["trace_dir"].endswith("unit/seed000_net4-synthetic-fp32-r0")
+
+
+def test_artifacts_are_written(tmp_path):
+    r = run("seed000_net0", tmp_path, epochs=1, artifacts=True, save_checkpoint=True)
+    for key in ("kernels_image", "feature_maps_image", "checkpoint"):
+        assert r[key] and (tmp_path / r[key]).exists() or __import__("os").path.exists(r[key])
+    state = torch.load(r["checkpoint"], weights_only=True)
+    assert state["conv1.weight"].shape == (20, 1, 5, 5)
+
+
+def test_time_to_target(tmp_path):
+    r = run("seed000_net0", tmp_path, target_acc=0.0001)
+    assert r["time_to_target_s"] == r["epoch_times_s"][0]
+    r = run("seed000_net0", tmp_path, target_acc=1.0, epochs=1)
+    assert r["time_to_target_s"] is None
+
+
+@pytest.mark.slow
+def test_compile_on_cpu_records_compile_time(tmp_path):
+    r = run("seed000_net4", tmp_path, compile="default", epochs=1, limit_train=256)
+    assert r["status"] == "ok", r["error"]
+    assert r["mode"] == "compile" and r["compile_s"] > 0
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="precision"):
+        RunConfig(precision="fp8")
+    with pytest.raises(ValueError, match="loader"):
+        RunConfig(loader="magic")
+    with pytest.raises(ValueError, match="epochs"):
+        RunConfig(epochs=0)
+    with pytest.raises(ValueError, match="--amp"):
+        parse_precision("int8")
+    assert parse_precision("off") == "fp32"
+
+
+def test_host_timer_and_percentiles():
+    t = HostTimer(3)
+    t.start()
+    for _ in range(3):
+        t.step()
+    total, steps = t.stop()
+    assert len(steps) == 3 and total >= 0 and abs(sum(steps) / 1e3 - total) < 1e-6
+    assert percentile([1, 2, 3, 4], 0.5) == 2.5 and percentile([], 0.5) is None
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="CUDA events need a GPU; CI has none (the host-timer twin runs above)")
+def test_cuda_event_timer_on_gpu():
+    t = CudaEventTimer(2)
+    a = torch.randn(2048, 2048, device="cuda")
+    t.start()
+    for _ in range(2):
+        a = a @ a / 2048
+        t.step()
+    total, steps = t.stop()
+    assert len(steps) == 2 and total > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="the GPU-busy fraction needs CUDA kernels; CI has no GPU")
+def test_gpu_runner_records_events_memory_and_busy_fraction(tmp_path):
+    r = Runner("seed000_net0", cfg(tmp_path, device="cuda", profile=True, epochs=1,
+                                   precision="bf16")).run()
+    assert r["status"] == "ok", r["error"]
+    assert r["timer"] == "cuda_event" and r["peak_memory_bytes"] > 0
+    assert 0 < r["gpu_busy_fraction"] <= 1
+
+
+def test_profiling_module_summary_without_gpu(tmp_path):
+    model = torch.nn.Linear(8, 2)
+    x = torch.randn(4, 8)
+    out = profiling.run_window(lambda: model(x).sum().backward(), torch.device("cpu"),
+                               tmp_path, "w", wait=0, warmup=1, active=2)
+    assert out["gpu_busy_fraction"] is None and out["trace_files"]

@@ -1,0 +1,125 @@
+"""`pytest bench/` end to end on the CPU, as a user runs it, in a subprocess."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+from bench.records import read_jsonl
+
+from .conftest import REPO
+
+# Every field the runner issue asks the record to carry.
+RECORD_FIELDS = """
+arch family depth kernel_sizes strides padding pooling params flops_per_image receptive_field
+dataset data_checksum recipe optimizer lr batch_size epochs precision channels_last compile
+device_name timer epoch_times_s step_time_ms_p50 step_time_ms_p90 images_per_s warmup_s
+compile_s train_loss val_loss val_accuracy test_accuracy time_to_target_s peak_memory_bytes
+gpu_busy_fraction trace_dir seed status error
+""".split()
+
+
+def run_bench(args, env, tmp_path, timeout=600):
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+           "--device", "cpu", "--results-dir", str(tmp_path / "results"), *args]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_real_data_end_to_end(tmp_path, bench_env, fashion_dir):
+    out = tmp_path / "out.json"
+    proc = run_bench(["-k", "seed000_net0", "--dataset", "fashion-mnist", "--data-dir",
+                      str(fashion_dir), "--epochs", "2", "--limit-train", "2048",
+                      "--val-size", "1000", "--target-acc", "0.5", "--run-id", "e2e",
+                      "--benchmark-json", str(out)], bench_env, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads(out.read_text())
+    (bench,) = report["benchmarks"]
+    rec = bench["extra_info"]
+    missing = [f for f in RECORD_FIELDS if f not in rec]
+    assert not missing, missing
+    assert rec["status"] == "ok" and rec["error"] is None
+    assert rec["timer"] == "host" and rec["device"] == "cpu"
+    assert rec["arch"] == "seed000_net0" and rec["params"] == 431_080
+    assert rec["train_size"] == 2048 and rec["epochs"] == 2
+    # 10 classes: chance is 0.10; two epochs on 2,048 images reach well above 0.5.
+    assert rec["test_accuracy"] > 0.5, rec["test_accuracy"]
+    assert len(rec["val_accuracy"]) == len(rec["train_loss"]) == 2
+    assert rec["time_to_target_s"] is not None
+    # pytest-benchmark's own stats are the two timed epochs.
+    assert bench["stats"]["rounds"] == 2
+    assert abs(bench["stats"]["min"] - min(rec["epoch_times_s"])) < 0.5 * bench["stats"]["min"]
+    assert rec["gpu_busy_fraction"] is None and rec["peak_memory_bytes"] is None
+    assert rec["top_ops"] and rec["trace_files"]
+    for path in rec["trace_files"]:
+        assert path.endswith(".pt.trace.json.gz")
+    assert any((tmp_path / "results" / "traces" / "e2e").rglob("*.pt.trace.json.gz"))
+    assert report["machine_info"]["cnnbench"]["torch_version"]
+    # The JSONL holds the same record.
+    (line,) = read_jsonl(tmp_path / "results" / "e2e.jsonl")
+    assert line["case_id"] == rec["case_id"] == "seed000_net0-fashion-mnist-fp32-r0"
+    assert line["test_accuracy"] == rec["test_accuracy"]
+
+
+def test_divergent_cases_are_recorded_and_the_suite_goes_on(tmp_path, bench_env):
+    proc = run_bench(["-k", "seed000_net0 or seed000_net4", "--dataset", "synthetic",
+                      "--epochs", "2", "--lr", "1e3", "--no-profile", "--no-artifacts",
+                      "--run-id", "div", "--benchmark-disable"], bench_env, tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    records = read_jsonl(tmp_path / "results" / "div.jsonl")
+    assert [r["arch"] for r in records] == ["seed000_net0", "seed000_net4"]
+    assert {r["status"] for r in records} == {"diverged"}
+    assert "2 failed" in proc.stdout and "diverged: training loss" in proc.stdout
+
+
+def test_killed_run_keeps_completed_cases(tmp_path, bench_env):
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+           "--device", "cpu", "--results-dir", str(tmp_path / "results"), "-k", "seed000",
+           "--dataset", "synthetic", "--epochs", "1", "--no-profile", "--no-artifacts",
+           "--run-id", "killed", "--benchmark-disable"]
+    jsonl = tmp_path / "results" / "killed.jsonl"
+    proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and len(read_jsonl(jsonl) if jsonl.exists() else []) < 2:
+            assert proc.poll() is None, "the suite ended before it could be killed"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    records = read_jsonl(jsonl)
+    assert len(records) >= 2
+    # Every line is a whole record, none torn; the ten seed000 nets were not all done.
+    lines = jsonl.read_text().splitlines()
+    assert len(lines) == len(records) < 10
+    assert all(r["status"] == "ok" for r in records)
+
+
+def test_unit_tests_are_not_collected_by_pytest_bench(tmp_path, bench_env):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
+                           "-p", "no:cacheprovider", "--archs", "seed00*"],
+                          cwd=REPO, env=bench_env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = [line for line in proc.stdout.splitlines() if "::" in line]
+    assert len(ids) == 18 and all("test_archs.py::test_train[" in i for i in ids)
+
+
+def test_two_xdist_workers_save_every_case(tmp_path, bench_env):
+    storage = tmp_path / "bm"
+    proc = run_bench(["-n", "2", "-k", "seed000_net4 or seed000_net5 or seed003",
+                      "--dataset", "synthetic", "--epochs", "2", "--no-profile",
+                      "--no-artifacts", "--run-id", "xd", "--benchmark-save", "xd",
+                      "--benchmark-storage", f"file://{storage}",
+                      "--benchmark-json", str(tmp_path / "out.json")], bench_env, tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    want = {"seed000_net4-synthetic-fp32-r0", "seed000_net5-synthetic-fp32-r0",
+            "seed003_lenet_dropout-synthetic-fp32-r0"}
+    (saved,) = storage.rglob("*_xd.json")
+    for path in (saved, tmp_path / "out.json"):
+        benches = json.loads(path.read_text())["benchmarks"]
+        assert {b["extra_info"]["case_id"] for b in benches} == want
+        assert all(b["stats"]["rounds"] == 2 for b in benches)
+    assert {r["case_id"] for r in read_jsonl(tmp_path / "results" / "xd.jsonl")} == want

@@ -1,0 +1,83 @@
+"""``python -m models list [PATTERN]`` and ``python -m models show NAME``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import describe, list_archs
+
+
+def _table(headers: list[str], rows: list[list], align: str) -> str:
+    """A plain text table; ``align`` has one 'l' or 'r' per column."""
+    cells = [[str(c) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def fmt(row):
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w)
+                         for c, w, a in zip(row, widths, align, strict=False)).rstrip()
+
+    lines = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
+    return "\n".join(lines + [fmt(r) for r in cells[1:]])
+
+
+def _ints(xs) -> str:
+    return ",".join(str(x) for x in xs) or "-"
+
+
+def cmd_list(pattern: str) -> int:
+    names = list_archs(pattern)
+    if not names:
+        print(f"no architecture matches {pattern!r}", file=sys.stderr)
+        return 1
+    rows = []
+    for n in names:
+        d = describe(n)
+        rows.append([n, d["family"], d["depth"], _ints(d["kernel_sizes"]), _ints(d["strides"]),
+                     f"{d['params']:,}", f"{d['flops_per_image'] / 1e6:.2f}", d["receptive_field"]])
+    print(_table(["name", "family", "convs", "kernels", "strides", "params", "MFLOPs/img", "RF"],
+                 rows, "llrllrrr"))
+    print(f"\n{len(names)} architectures")
+    return 0
+
+
+def cmd_show(name: str) -> int:
+    d = describe(name)
+    rows = [[f"{lay['index']}", lay["desc"], "×".join(map(str, lay["out_shape"])),
+             f"{lay['params']:,}", f"{lay['flops'] / 1e6:.3f}", lay["rf"]] for lay in d["layers"]]
+    print(f"{name}  ({d['family']}; input {'×'.join(map(str, d['input_shape']))})")
+    if d["description"]:
+        print(d["description"])
+    print()
+    print(_table(["#", "layer", "output", "params", "MFLOPs", "RF"], rows, "rllrrr"))
+    r = d["recipe"]
+    print(f"\nTotal params: {d['params']:,}")
+    print(f"Forward MFLOPs/img: {d['flops_per_image'] / 1e6:.3f}   "
+          f"training step MFLOPs/img: {d['train_flops_per_image'] / 1e6:.3f}")
+    print(f"Receptive field: {d['receptive_field']} px   "
+          f"activations: {d['activation_bytes_per_image'] / 1024:.1f} KiB/img (fp32)")
+    print(f"Recipe: {r['optimizer']} lr {r['lr']} momentum {r['momentum']}, "
+          f"batch {r['batch_size']}, "
+          f"{r['epochs']} epochs, normalize {r['normalize']}, loss {r['loss']}")
+    if d.get("reported"):
+        print(f"Reported by the study: {d['reported']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_list = sub.add_parser("list", help="one row per registered architecture")
+    p_list.add_argument("pattern", nargs="?", default="*", help="shell-style, e.g. 'seed*'")
+    p_show = sub.add_parser("show", help="per-layer table of one architecture")
+    p_show.add_argument("name")
+    args = parser.parse_args(argv)
+    try:
+        return cmd_list(args.pattern) if args.cmd == "list" else cmd_show(args.name)
+    except (KeyError, ValueError) as e:
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The self-contained HTML report: one file, CSS/JS/figures/images inline, nothing fetched.
+
+Every string from the data goes through jinja2 with autoescaping on; the only unescaped inserts
+are the figures' SVG (written by matplotlib, which escapes its text) and the page's own CSS/JS.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import mimetypes
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from . import compare as cmp_mod
+from .findings import all_findings
+from .load import is_missing
+from .plots import all_plots, safe_id
+from .tables import (
+    case_table,
+    conditions,
+    layer_table,
+    summarize_cases,
+    to_csv_frame,
+    top_ops_table,
+    write_tables,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating the page with
+MAX_ARCH_OPEN = 6
+BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data")
+TRACE_PATTERNS = ("*.pt.trace.json.gz", "*.pt.trace.json", "*.json.gz")
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["sortattr"] = _sort_attr
+    env.filters["anchor"] = safe_id
+    return env
+
+
+def _sort_attr(v) -> str | None:
+    """A data-sort value the page's JS parses: numbers as JS literals, text as is."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, int | float):
+        if math.isnan(v):
+            return None
+        return "Infinity" if v == math.inf else "-Infinity" if v == -math.inf else repr(float(v))
+    return str(v)
+
+
+def _data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _image(path) -> dict | None:
+    """An embeddable image for a path from a record, or why it is not shown."""
+    if not isinstance(path, str) or not path:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        return {"path": path, "uri": None, "note": "file not found"}
+    if p.stat().st_size > MAX_IMAGE_BYTES:
+        return {"path": path, "uri": None, "note": "too large to embed"}
+    mime = mimetypes.guess_type(p.name)[0] or "image/png"
+    if not mime.startswith("image/"):
+        return {"path": path, "uri": None, "note": f"not an image ({mime})"}
+    return {"path": path, "uri": _data_uri(p.read_bytes(), mime), "note": None}
+
+
+def _traces(df: pd.DataFrame) -> dict:
+    """Trace folders per training, shown relative to each run's common trace root.
+
+    One ``tensorboard --logdir ROOT`` then opens every trace of the run side by side.
+    """
+    rows, roots = [], []
+    for run, g in df.groupby("run", sort=False):
+        dirs = [d for d in g["trace_dir"] if isinstance(d, str) and d]
+        if not dirs:
+            continue
+        root = Path(os.path.commonpath(dirs)) if len(dirs) > 1 else Path(dirs[0]).parent
+        roots.append({"run": run, "path": str(root), "exists": root.is_dir()})
+        for _, r in g.iterrows():
+            d = r["trace_dir"]
+            if not isinstance(d, str) or not d:
+                continue
+            p = Path(d)
+            files = []
+            if p.is_dir():
+                for pattern in TRACE_PATTERNS:
+                    files += [f.name for f in sorted(p.rglob(pattern)) if f.name not in files]
+            try:
+                shown = str(p.relative_to(root))
+            except ValueError:
+                shown = d
+            rows.append({"run": run, "case_id": r["case_id"], "path": d, "shown": shown,
+                         "uri": p.as_uri() if p.is_absolute() else None, "exists": p.is_dir(),
+                         "files": files[:5], "more": max(len(files) - 5, 0)})
+    return {"rows": rows, "roots": roots}
+
+
+def _top_ops(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for (run, case), g in df.groupby(["run", "case"], sort=False):
+        for _, r in g.iterrows():  # the first repeat that profiled
+            t = top_ops_table(r["top_ops"])
+            if t is not None:
+                out.append({"run": run, "case": case, "case_id": r["case_id"], "table": t})
+                break
+    return out
+
+
+ARCH_FIELDS = [("Family", "family"), ("Tags", "tags"), ("Depth", "depth"),
+               ("Kernels", "kernel_sizes"), ("Strides", "strides"), ("Padding", "padding"),
+               ("Pooling", "pooling"), ("Width", "width"), ("Params", "params"),
+               ("Forward FLOPs / image", "flops_per_image"),
+               ("Training FLOPs / image", "train_flops_per_image"),
+               ("Receptive field (px)", "receptive_field"),
+               ("Activations / image (bytes)", "activation_bytes_per_image")]
+
+
+def _fmt_value(v) -> str:
+    if is_missing(v):
+        return "—"
+    if isinstance(v, list):
+        return ", ".join(str(i) for i in v) or "—"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int | float) and float(v).is_integer():
+        return f"{int(v):,}"
+    return str(v)
+
+
+def _archs(df: pd.DataFrame) -> list[dict]:
+    out = []
+    for arch, g in df.groupby("arch", sort=False):
+        # Prefer a row that has the per-layer table and the images.
+        def score(r):
+            return sum(not is_missing(r[c]) and r[c] != [] for c in
+                       ("layers", "kernels_image", "feature_maps_image"))
+        r = max((r for _, r in g.iterrows()), key=score)
+        images = [(label, _image(r[col])) for label, col in
+                  (("First-layer kernels", "kernels_image"),
+                   ("Feature maps", "feature_maps_image"))]
+        desc = r["description"] if "description" in r.index else None
+        out.append({"arch": str(arch), "anchor": "arch-" + safe_id(str(arch)),
+                    "description": desc if isinstance(desc, str) and desc else None,
+                    "fields": [(label, _fmt_value(r[col])) for label, col in ARCH_FIELDS],
+                    "layers": layer_table(r["layers"]),
+                    "images": [(label, im) for label, im in images if im is not None],
+                    "cases": sorted(set(g["case"].astype(str)))})
+    with_images = [a for a in out if any(im["uri"] for _, im in a["images"])]
+    for a in out:
+        a["open"] = len(out) <= MAX_ARCH_OPEN or (a in with_images
+                                                   and len(with_images) <= MAX_ARCH_OPEN)
+    return out
+
+
+def _failed(df: pd.DataFrame) -> list[dict]:
+    bad = df[df["status"].astype(str) != "ok"]
+    return [{"run": r["run"], "case_id": r["case_id"], "status": r["status"],
+             "error": r["error"] if isinstance(r["error"], str) else ""}
+            for _, r in bad.iterrows()]
+
+
+def _comparisons(df: pd.DataFrame, threshold: float, acc_threshold: float) -> list[dict]:
+    runs = list(dict.fromkeys(df["run"]))
+    if len(runs) < 2:
+        return []
+    base = df[df["run"] == runs[0]]
+    out = []
+    for run in runs[1:]:
+        new = df[df["run"] == run]
+        c = cmp_mod.compare_frames(base, new, threshold, acc_threshold)
+        out.append({"base": runs[0], "new": run, "table": cmp_mod.comparison_table(
+                        c, f"compare-{safe_id(str(run))}"),
+                    "summary": cmp_mod.summary_line(c), "caveats": cmp_mod.caveats(base, new),
+                    "regressed": cmp_mod.exit_code(c) == 1})
+    return out
+
+
+def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = 0.10,
+                  acc_threshold: float = 0.01, comparisons: list[dict] | None = None) -> str:
+    """The page as a string. ``comparisons`` overrides the run-vs-first-run sections."""
+    summary = summarize_cases(df)
+    runs = [str(r) for r in dict.fromkeys(df["run"])]
+    table = case_table(summary)
+    csv_cases = summary.to_csv(index=False).encode("utf-8")
+    # The embedded runs.csv leaves out the bulky per-step/per-layer/per-op lists; --csv-dir
+    # writes everything.
+    csv_rows = to_csv_frame(df.drop(columns=[c for c in BULKY_COLUMNS if c in df.columns])) \
+        .to_csv(index=False).encode("utf-8")
+    ctx = {
+        "title": title or f"cnnbench report — {', '.join(runs[:3])}"
+                          + (f" and {len(runs) - 3} more" if len(runs) > 3 else ""),
+        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": runs, "n_rows": len(df), "n_cases": len(summary),
+        "conditions": conditions(df),
+        "findings": all_findings(df, summary),
+        "cases": table,
+        "csv_cases": _data_uri(csv_cases, "text/csv"),
+        "csv_rows": _data_uri(csv_rows, "text/csv"),
+        "plots": all_plots(df, summary),
+        "traces": _traces(df),
+        "top_ops": _top_ops(df),
+        "archs": _archs(df),
+        "failed": _failed(df),
+        "comparisons": comparisons if comparisons is not None
+        else _comparisons(df, threshold, acc_threshold),
+        "threshold": threshold, "acc_threshold": acc_threshold,
+    }
+    ctx["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    ctx["js"] = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+    return _env().get_template("report.html.j2").render(**ctx)
+
+
+def build_report(df: pd.DataFrame, out: str | Path, *, csv_dir: str | Path | None = None,
+                 **kw) -> Path:
+    """Write the page (and, with csv_dir, cases.csv, cases.md and runs.csv); return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(df, **kw), encoding="utf-8")
+    if csv_dir is not None:
+        write_tables(df, csv_dir)
+    return out
+
+
+def comparison_sections(base: pd.DataFrame, new: pd.DataFrame, cmp: pd.DataFrame) -> list[dict]:
+    """The compare section for ``python -m reports compare --html``."""
+    b = ", ".join(str(r) for r in dict.fromkeys(base["run"]))
+    n = ", ".join(str(r) for r in dict.fromkeys(new["run"]))
+    return [{"base": b, "new": n, "table": cmp_mod.comparison_table(cmp),
+             "summary": cmp_mod.summary_line(cmp), "caveats": cmp_mod.caveats(base, new),
+             "regressed": cmp_mod.exit_code(cmp) == 1}]
+
+
+__all__ = ["build_report", "comparison_sections", "render_report"]

@@ -1,0 +1,407 @@
+"""Per-case summary tables: a numeric frame (CSV), and a formatted one (Markdown, HTML).
+
+A *case* is one configuration of one run (its case_id without the ``-rN`` repeat suffix); its
+repeats are pooled: epoch times are pooled across repeats, test accuracy is a mean with a 95%
+t-interval over repeats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .load import TIMER_LABELS, epoch_times, is_missing
+from .stats import finite, mean_ci
+
+ACC_NOTE = ("Test accuracy: mean ± 95% t-interval over repeats; where n=1 there is a single "
+            "repeat, so no interval is shown.")
+
+
+def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["status"].astype(str) == "ok"]
+
+
+def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
+    """One numeric row per (run, case)."""
+    out = []
+    for (run, case), g in df.groupby(["run", "case"], sort=False, dropna=False):
+        ok = g[g["status"].astype(str) == "ok"]
+        timed = ok if len(ok) else g  # a diverged case still ran (and timed) its epochs
+        first = g.iloc[0]
+        times = [t for _, r in timed.iterrows() for t in epoch_times(r)]
+        if times:
+            q1, t_med, q3 = (float(v) for v in np.percentile(times, [25, 50, 75]))
+        else:
+            t_med = _mean(timed["epoch_time_median_s"])
+            q1, q3 = _mean(timed["epoch_time_q1_s"]), _mean(timed["epoch_time_q3_s"])
+        t_iqr = q3 - q1 if math.isfinite(q3 - q1) else _mean(timed["epoch_time_iqr_s"])
+        acc = mean_ci(ok["test_accuracy"])
+        ttt = finite(ok["time_to_target_s"])
+        out.append({
+            "run": run, "case": case, "arch": first["arch"], "family": first["family"],
+            "tags": ",".join(first["tags"]) if isinstance(first["tags"], list) else None,
+            "depth": first["depth"], "kernel_sizes": _ints(first["kernel_sizes"]),
+            "strides": _ints(first["strides"]), "padding": first["padding"],
+            "pooling": first["pooling"], "width": first["width"], "params": first["params"],
+            "mflops_per_image": first["mflops_per_image"],
+            "receptive_field": first["receptive_field"], "dataset": first["dataset"],
+            "precision": first["precision"], "mode": first["mode"], "device": first["device"],
+            "timer": first["timer"],
+            "kernel_max": first["kernel_max"], "stride_max": first["stride_max"],
+            "epoch_time_median_s": t_med, "epoch_time_iqr_s": t_iqr,
+            "epoch_time_q1_s": q1, "epoch_time_q3_s": q3, "epoch_time_n": len(times),
+            "epoch_time_spread": t_iqr / t_med if t_med and not math.isnan(t_med) else math.nan,
+            "train_time_s": _mean(timed["train_time_s"]),
+            "images_per_s": _mean(timed["images_per_s"]),
+            "test_acc_mean": acc.mean,
+            "test_acc_ci95": acc.half_width if acc.half_width is not None else math.nan,
+            "n_repeats": acc.n, "n_rows": len(g),
+            "target_acc": _mean(g["target_acc"]),
+            "time_to_target_s": float(np.median(ttt)) if len(ttt) else math.nan,
+            "reached_target": f"{len(ttt)}/{len(ok)}" if len(ok) else "0/0",
+            "peak_memory_mib": _max(timed["peak_memory_mib"]),
+            "gpu_busy_fraction": _mean(timed["gpu_busy_fraction"]),
+            "status": status_summary(g["status"]),
+            "error": next((e for e in g["error"] if isinstance(e, str) and e), None),
+        })
+    return pd.DataFrame(out)
+
+
+def status_summary(statuses) -> str:
+    counts = Counter(str(s) for s in statuses)
+    if len(counts) == 1:
+        return next(iter(counts))
+    n = sum(counts.values())
+    ordered = sorted(counts.items(), key=lambda kv: kv[0] != "ok")
+    return ", ".join(f"{k} {v}/{n}" for k, v in ordered)
+
+
+def _mean(s) -> float:
+    x = finite(s)
+    return float(x.mean()) if len(x) else math.nan
+
+
+def _max(s) -> float:
+    x = finite(s)
+    return float(x.max()) if len(x) else math.nan
+
+
+def _ints(v) -> str | None:
+    return ",".join(str(int(i)) for i in v) if isinstance(v, list) and v else None
+
+
+# ---------------------------------------------------------------- formatted tables
+
+
+@dataclass
+class Cell:
+    text: str
+    sort: str | float | None = None  # the value the HTML table sorts by (numeric when it can)
+    cls: str = ""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[Cell]]
+    numeric: list[bool]
+    notes: list[str] = field(default_factory=list)
+    id: str = "table"
+    # A second header line (e.g. which clock timed the column); keeps the columns narrow.
+    subheaders: list[str | None] | None = None
+
+    def sub(self, i: int) -> str | None:
+        return self.subheaders[i] if self.subheaders else None
+
+
+def timer_label(timers) -> str | None:
+    """The one timer label for these rows, or None when they mix timers."""
+    kinds = {t for t in timers if not is_missing(t)}
+    if len(kinds) == 1:
+        t = kinds.pop()
+        return TIMER_LABELS.get(t, str(t))
+    return None if kinds else "unknown timer"
+
+
+def _fmt(v, spec: str, missing: str = "—") -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return missing
+    return missing if math.isnan(f) else format(f, spec)
+
+
+def _num_or_none(v):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def _si(v) -> str:
+    f = _num_or_none(v)
+    if f is None:
+        return "—"
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(f) >= div:
+            return f"{f / div:.3g}{suffix}"
+    return f"{f:.0f}"
+
+
+def acc_text(mean: float, half: float | None, n: int) -> str:
+    if n == 0 or mean is None or math.isnan(mean):
+        return "—"
+    if half is None or math.isnan(half) or n < 2:
+        return f"{100 * mean:.2f} (n=1, no CI)" if n == 1 else f"{100 * mean:.2f}"
+    return f"{100 * mean:.2f} ± {100 * half:.2f} (n={n})"
+
+
+def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
+    """The per-case table the page, the Markdown and ``python -m reports table`` show."""
+    label = timer_label(summary["timer"]) if len(summary) else None
+    time_hdr = "Epoch time, median (s)"
+    multi_run = summary["run"].nunique() > 1
+    cols: list[tuple[str, bool]] = []
+    if multi_run:
+        cols.append(("Run", False))
+    cols += [("Case", False), ("Family", False), ("Depth", True), ("Kernels", False),
+             ("Strides", False), ("Padding", False), ("Pooling", False), ("Width", True),
+             ("Params", True), ("MFLOPs/img", True), ("RF (px)", True)]
+    if not label:
+        cols.append(("Timer", False))
+    cols += [(time_hdr, True), ("Epoch IQR (%)", True), ("Images/s", True),
+             ("Test acc (%)", True), ("Time to target (s)", True), ("Peak mem (MiB)", True),
+             ("GPU busy", True), ("Status", False)]
+    suffix = common_suffix(summary)
+    rows = []
+    for _, r in summary.iterrows():
+        row = []
+        if multi_run:
+            row.append(Cell(str(r["run"])))
+        busy = _num_or_none(r["gpu_busy_fraction"])
+        if busy is None:
+            busy_cell = Cell("—", None)
+        elif busy < 0.5:
+            busy_cell = Cell(f"{100 * busy:.0f}% ⚠ launch/input-bound", busy, "warn")
+        else:
+            busy_cell = Cell(f"{100 * busy:.0f}%", busy)
+        ttt = _num_or_none(r["time_to_target_s"])
+        target = _num_or_none(r["target_acc"])
+        if ttt is not None:
+            ttt_cell = Cell(f"{ttt:.2f}", ttt)
+        elif target is not None and r["n_repeats"]:
+            ttt_cell = Cell(f"not reached ({100 * target:.1f}%)", math.inf)
+        else:
+            ttt_cell = Cell("—", None)
+        status = str(r["status"])
+        case = str(r["case"])
+        row += [
+            Cell(case[: len(case) - len(suffix)] if suffix else case), Cell(str(r["family"])),
+            Cell(_fmt(r["depth"], ".0f"), _num_or_none(r["depth"])),
+            Cell(r["kernel_sizes"] or "—"), Cell(r["strides"] or "—"),
+            Cell(_str(r["padding"])), Cell(_str(r["pooling"])),
+            Cell(_fmt(r["width"], ".0f"), _num_or_none(r["width"])),
+            Cell(_si(r["params"]), _num_or_none(r["params"])),
+            Cell(_fmt(r["mflops_per_image"], ".3g"), _num_or_none(r["mflops_per_image"])),
+            Cell(_fmt(r["receptive_field"], ".0f"), _num_or_none(r["receptive_field"])),
+        ]
+        if not label:
+            row.append(Cell(TIMER_LABELS.get(r["timer"], _str(r["timer"]))))
+        row += [
+            Cell(_fmt(r["epoch_time_median_s"], ".4g"), _num_or_none(r["epoch_time_median_s"])),
+            Cell(_fmt(100 * _nan(r["epoch_time_spread"]), ".1f"),
+                 _num_or_none(r["epoch_time_spread"])),
+            Cell(_fmt(r["images_per_s"], ",.0f"), _num_or_none(r["images_per_s"])),
+            Cell(acc_text(r["test_acc_mean"], _num_or_none(r["test_acc_ci95"]),
+                          int(r["n_repeats"])), _num_or_none(r["test_acc_mean"])),
+            ttt_cell,
+            Cell(_fmt(r["peak_memory_mib"], ",.0f"), _num_or_none(r["peak_memory_mib"])),
+            busy_cell,
+            Cell(status, status, "" if status == "ok" else "bad"),
+        ]
+        rows.append(row)
+    notes = ([f"Every case id here is its architecture followed by “{suffix}”, left out of the "
+              "Case column."] if suffix else [])
+    notes += [ACC_NOTE,
+             "Epoch time: median over all timed epochs of all repeats; IQR as % of the median. "
+             + (f"Timed with {label}." if label else "Rows mix timers (see the Timer column)."),
+             "GPU busy: share of the timed wall time with a kernel running; below 50% the case "
+             "is launch/input-bound. “—” on CPU, where there is no such measure."]
+    headers = [c for c, _ in cols]
+    subs = [label if h == time_hdr else None for h in headers]
+    return Table(headers, rows, [n for _, n in cols], notes, table_id, subs)
+
+
+def common_suffix(summary: pd.DataFrame) -> str:
+    """The part every case id adds to its arch (e.g. "-mnist-fp32"), when it is the same."""
+    suffixes = set()
+    for case, arch in zip(summary["case"].astype(str), summary["arch"].astype(str), strict=True):
+        if not case.startswith(arch) or len(case) == len(arch):
+            return ""
+        suffixes.add(case[len(arch):])
+    return suffixes.pop() if len(suffixes) == 1 else ""
+
+
+def _nan(v) -> float:
+    f = _num_or_none(v)
+    return math.nan if f is None else f
+
+
+def _str(v) -> str:
+    return "—" if is_missing(v) else str(v)
+
+
+def to_markdown(table: Table) -> str:
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    align = ["---:" if n else ":---" for n in table.numeric]
+    heads = [f"{h} [{table.sub(i)}]" if table.sub(i) else h for i, h in enumerate(table.headers)]
+    lines = ["| " + " | ".join(esc(h) for h in heads) + " |",
+             "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(esc(c.text) for c in row) + " |" for row in table.rows]
+    if table.notes:
+        lines.append("")
+        lines += [f"{n}  " for n in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The row frame with list/dict cells JSON-encoded, so the CSV round-trips them."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, list | dict)).any():
+            out[col] = out[col].map(lambda v: json.dumps(v) if isinstance(v, list | dict) else v)
+    return out
+
+
+def write_tables(df: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """cases.csv and cases.md (per case), runs.csv (every row, all columns)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summarize_cases(df)
+    paths = [out_dir / "cases.csv", out_dir / "cases.md", out_dir / "runs.csv"]
+    summary.to_csv(paths[0], index=False)
+    paths[1].write_text(to_markdown(case_table(summary)), encoding="utf-8")
+    to_csv_frame(df).to_csv(paths[2], index=False)
+    return paths
+
+
+# ---------------------------------------------------------------- smaller tables
+
+
+CONDITION_FIELDS = [
+    ("Device", "device_name"), ("Device kind", "device"), ("Timer", "time_label"),
+    ("torch", "torch_version"), ("CUDA", "cuda_version"), ("cuDNN", "cudnn_version"),
+    ("Python", "python_version"), ("Host", "hostname"),
+    ("Dataset", "dataset"), ("Data source", "data_source"), ("Data checksum", "data_checksum"),
+    ("Train / val / test size", None), ("Loader", "loader"),
+    ("Recipe", "recipe"), ("Optimizer", "optimizer"), ("Learning rate", "lr"),
+    ("Momentum", "momentum"), ("Batch size", "batch_size"), ("Eval batch size", "eval_batch_size"),
+    ("Epochs", "epochs"), ("Loss", "loss_fn"), ("Precision", "precision"),
+    ("Mode", "mode"), ("torch.compile", "compile"), ("TF32", "tf32"),
+    ("Channels last", "channels_last"), ("Commit", "commit_id"),
+    ("Started", "started_at"), ("Finished", "finished_at"),
+]
+
+
+def _values(s: pd.Series) -> str:
+    vals = []
+    for v in s:
+        if is_missing(v):
+            continue
+        t = json.dumps(v) if isinstance(v, list | dict) else str(v)
+        if t not in vals:
+            vals.append(t)
+    if not vals:
+        return "—"
+    return " / ".join(vals[:6]) + (f" (+{len(vals) - 6} more)" if len(vals) > 6 else "")
+
+
+def conditions(df: pd.DataFrame) -> list[dict]:
+    """Per run: its label and a list of (field, value) pairs; varying values are joined."""
+    out = []
+    for run, g in df.groupby("run", sort=False):
+        items = []
+        for label, col in CONDITION_FIELDS:
+            if col is None:
+                sizes = [_values(g[c]) for c in ("train_size", "val_size", "test_size")]
+                items.append((label, " / ".join(sizes)))
+            elif col == "started_at":
+                items.append((label, _first_last(g[col], min)))
+            elif col == "finished_at":
+                items.append((label, _first_last(g[col], max)))
+            elif col in g.columns:
+                items.append((label, _values(g[col])))
+        cases = g["case"].nunique()
+        statuses = status_summary(g["status"])
+        items.append(("Cases / rows", f"{cases} cases, {len(g)} rows (repeats), status {statuses}"))
+        items.append(("Source files", _values(g["source_file"])))
+        out.append({"run": str(run), "items": items})
+    # Mark the fields whose values differ between runs: those are what a reader compares.
+    for i in range(len(out[0]["items"]) if out else 0):
+        values = {c["items"][i][1] for c in out}
+        for c in out:
+            label, value = c["items"][i][:2]
+            c["items"][i] = (label, value, len(values) > 1)
+    return out
+
+
+def _first_last(s: pd.Series, pick) -> str:
+    vals = [str(v) for v in s if not is_missing(v)]
+    return pick(vals) if vals else "—"
+
+
+OP_FIELDS = [("name", "Op"), ("calls", "Calls"), ("self_device_ms", "Self device (ms)"),
+             ("self_cpu_ms", "Self CPU (ms)"), ("total_ms", "Total (ms)")]
+
+LAYER_FIELDS = ["index", "kind", "desc", "in_shape", "out_shape", "params", "flops", "rf",
+                "jump"]
+
+
+def records_table(records, preferred: list[str], headers: dict | None = None) -> Table | None:
+    """A table of a list of dicts (top_ops, layers): preferred keys first, unknown keys kept."""
+    if not isinstance(records, list) or not records:
+        return None
+    records = [r for r in records if isinstance(r, dict)]
+    if not records:
+        return None
+    keys = [k for k in preferred if any(k in r for r in records)]
+    keys += [k for r in records for k in r if k not in keys]
+    keys = list(dict.fromkeys(keys))
+    headers = headers or {}
+    rows = []
+    numeric = []
+    for k in keys:
+        numeric.append(all(isinstance(r.get(k), int | float) or r.get(k) is None
+                           for r in records) and k != "name")
+    for r in records:
+        row = []
+        for k in keys:
+            v = r.get(k)
+            if isinstance(v, list):
+                row.append(Cell("×".join(str(i) for i in v)))
+            elif isinstance(v, float):
+                row.append(Cell(f"{v:,.3f}", v))
+            elif isinstance(v, int) and not isinstance(v, bool):
+                row.append(Cell(f"{v:,}", v))
+            else:
+                row.append(Cell(_str(v)))
+        rows.append(row)
+    return Table([headers.get(k, k) for k in keys], rows, numeric)
+
+
+def top_ops_table(ops) -> Table | None:
+    return records_table(ops, [k for k, _ in OP_FIELDS], dict(OP_FIELDS))
+
+
+def layer_table(layers) -> Table | None:
+    return records_table(layers, LAYER_FIELDS, {"rf": "RF", "flops": "FLOPs", "out_shape": "out",
+                                                "in_shape": "in"})

@@ -1,0 +1,75 @@
+"""Open the report in headless Chromium: it must load without console errors, run its script,
+and show the tables and plots. Writes a screenshot to reports/tests/artifacts/report.png."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from reports.html import build_report
+from reports.load import load_runs
+from reports.tests.conftest import ARTIFACTS, BENCH_JSON, RUNNER_JSONL
+
+CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                             "/usr/bin/chromium") if p and os.path.exists(p)), None)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed; install it with "
+                             "`apt-get update && apt-get install -y chromium` (Debian)")
+
+
+def _chromium(tmp_path, *args, timeout=90):
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
+           f"--user-data-dir={tmp_path / 'chromium-profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """The fixture run plus a second run derived from it (one architecture 30% slower), so the
+    page has every section, the comparison included."""
+    tmp = tmp_path_factory.mktemp("browser")
+    lines = [json.loads(x) for x in RUNNER_JSONL.read_text().splitlines() if x.strip()]
+    slow = next((r["arch"] for r in lines if r.get("status") == "ok"), None)
+    derived = []
+    for r in lines:
+        r = dict(r, run_id=f"{r.get('run_id') or 'cpu_run'}-after")
+        if r["arch"] == slow and isinstance(r.get("epoch_times_s"), list):
+            r["epoch_times_s"] = [1.3 * t for t in r["epoch_times_s"]]
+        derived.append(r)
+    after = tmp / "after.jsonl"
+    after.write_text("".join(json.dumps(r) + "\n" for r in derived))
+    df = load_runs([BENCH_JSON, RUNNER_JSONL, after])
+    return build_report(df, tmp / "report.html"), tmp
+
+
+def test_page_loads_without_errors(page):
+    path, tmp = page
+    res = _chromium(tmp, "--enable-logging=stderr", "--v=0", "--log-level=0", "--dump-dom",
+                    path.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    console = [ln for ln in res.stderr.splitlines()
+               if ":CONSOLE" in ln or "Uncaught" in ln or "net::ERR" in ln]
+    assert not console, "\n".join(console)
+    dom = res.stdout
+    n_sortable = len(re.findall(r'<table class="data sortable"', dom))
+    assert re.search(rf'data-report-ready="{n_sortable}"', dom), "the page's script did not finish"
+    assert 'id="cases"' in dom and 'id="compare"' in dom
+    pareto = dom[dom.index('id="plot-pareto"'):]
+    assert pareto.index("<svg") < pareto.index("</figure>"), "no Pareto plot"
+    assert "Pareto frontier" in pareto[: pareto.index("</figure>")]
+
+
+def test_screenshot(page):
+    path, tmp = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    shot.unlink(missing_ok=True)
+    res = _chromium(tmp, f"--screenshot={shot}", "--window-size=1400,3000", path.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000

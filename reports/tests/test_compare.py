@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from reports.__main__ import main
+from reports.compare import compare_frames, exit_code
+from reports.load import load_runs
+from reports.tests.synth import make_record, write_run
+
+ARCHS = ["grid_d1_k3_s1_same_max_w32", "grid_d2_k3_s1_same_max_w32",
+         "grid_d3_k3_s1_same_max_w32", "seed000_net0"]
+
+
+def _run(tmp_path, name, scale=None, acc=None, status=None, archs=ARCHS, repeats=2):
+    """Epoch times ~1 s with 1% jitter; ``scale``/``acc``/``status`` override per arch."""
+    rng = np.random.default_rng(len(name))
+    recs = []
+    for arch in archs:
+        for r in range(repeats):
+            s = (scale or {}).get(arch, 1.0)
+            times = [s * float(rng.normal(1.0, 0.01)) for _ in range(5)]
+            a = (acc or {}).get(arch, 0.95) + float(rng.normal(0, 0.001))
+            st = (status or {}).get(arch, "ok")
+            recs.append(make_record(arch, run_id=name, repeat=r, epoch_times_s=times,
+                                    test_accuracy=None if st != "ok" else a, status=st))
+    write_run(tmp_path / name, name, recs)
+    return tmp_path / name
+
+
+def _verdicts(cmp):
+    return dict(zip(cmp["case"].str.split("-").str[0], cmp["verdict"], strict=True))
+
+
+def test_verdicts(tmp_path):
+    base = _run(tmp_path, "base")
+    new = _run(tmp_path, "new", scale={ARCHS[0]: 1.30, ARCHS[1]: 1.01, ARCHS[2]: 0.70})
+    cmp = compare_frames(load_runs(base), load_runs(new), threshold=0.10)
+    v = _verdicts(cmp)
+    assert v[ARCHS[0]] == "regressed"
+    assert v[ARCHS[1]] == "within noise"
+    assert v[ARCHS[2]] == "improved"
+    assert v["seed000_net0"] == "within noise"
+    row = cmp[cmp["verdict"] == "regressed"].iloc[0]
+    assert row["time_change"] == pytest.approx(0.30, abs=0.03)
+    assert exit_code(cmp) == 1
+
+
+def test_within_noise_exits_zero_and_cli(tmp_path, capsys):
+    base = _run(tmp_path, "base")
+    new = _run(tmp_path, "new", scale={a: 1.01 for a in ARCHS})
+    assert main(["compare", str(base), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "within noise" in out and "regressed" not in out.split("Summary:")[1]
+    slow = _run(tmp_path, "slow", scale={ARCHS[3]: 1.3})
+    assert main(["compare", str(base), str(slow), "--threshold", "0.10"]) == 1
+    assert "1 regressed" in capsys.readouterr().out
+    # A 30% slowdown under a 50% threshold is not a regression.
+    assert main(["compare", str(base), str(slow), "--threshold", "0.5"]) == 0
+
+
+def test_noise_beats_threshold(tmp_path):
+    # 20% faster, but the epochs themselves jitter by far more: not a verdict.
+    base = _run(tmp_path, "base", archs=ARCHS[:1])
+    new = _run(tmp_path, "new", archs=ARCHS[:1], scale={ARCHS[0]: 0.8})
+    b, n = load_runs(base), load_runs(new)
+    n["epoch_times_s"] = [[0.2, 1.4, 0.5, 1.2, 0.8]] * len(n)
+    cmp = compare_frames(b, n, threshold=0.10)
+    assert cmp.iloc[0]["time_noise"] > abs(cmp.iloc[0]["time_change"])
+    assert cmp.iloc[0]["verdict"] == "within noise"
+
+
+def test_accuracy_status_added_removed(tmp_path):
+    base = _run(tmp_path, "base", archs=ARCHS[:3])
+    new = _run(tmp_path, "new", archs=ARCHS[1:], repeats=1,
+               acc={ARCHS[1]: 0.90}, status={ARCHS[2]: "diverged"})
+    cmp = compare_frames(load_runs(base), load_runs(new), acc_threshold=0.01)
+    v = _verdicts(cmp)
+    assert v[ARCHS[0]] == "removed"
+    assert v[ARCHS[1]] == "regressed"  # -5 pp, far beyond the binomial noise of 1024 images
+    assert v[ARCHS[2]] == "regressed"  # ok -> diverged
+    assert v[ARCHS[3]] == "added"
+    assert exit_code(cmp) == 1
+
+
+def test_compare_html(tmp_path, capsys):
+    base = _run(tmp_path, "same")
+    new_dir = tmp_path / "again"
+    new_dir.mkdir()
+    # The same run id on both sides still gives two runs on the page.
+    (new_dir / "same.jsonl").write_text((base / "same.jsonl").read_text())
+    out = tmp_path / "cmp.html"
+    assert main(["compare", str(base), str(new_dir), "--html", str(out)]) == 0
+    html = out.read_text()
+    assert 'id="compare"' in html and "base:same" in html and "new:same" in html

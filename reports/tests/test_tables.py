@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports.__main__ import main
+from reports.load import load_runs
+from reports.stats import t_ppf
+from reports.tables import case_table, summarize_cases, to_markdown, write_tables
+from reports.tests.conftest import BENCH_JSON, RUNNER_JSONL
+from reports.tests.synth import make_record, write_run
+
+
+def test_summary_one_row_per_case(fixture_df):
+    s = summarize_cases(fixture_df)
+    assert len(s) == fixture_df.groupby(["run", "case"]).ngroups
+    for _, r in s.iterrows():
+        rows = fixture_df[(fixture_df["run"] == r["run"]) & (fixture_df["case"] == r["case"])]
+        ok = rows[rows["status"] == "ok"]
+        acc = pd.to_numeric(ok["test_accuracy"], errors="coerce").dropna()
+        assert r["n_repeats"] == len(acc)
+        if len(acc):
+            assert r["test_acc_mean"] == pytest.approx(acc.mean())
+        if len(acc) >= 2:
+            half = t_ppf(0.975, len(acc) - 1) * acc.std(ddof=1) / np.sqrt(len(acc))
+            assert r["test_acc_ci95"] == pytest.approx(half)
+        else:
+            assert np.isnan(r["test_acc_ci95"])
+
+
+def test_ci_text_and_single_repeat_note(tmp_path):
+    recs = [make_record("seed000_net0", repeat=r, test_accuracy=a)
+            for r, a in enumerate([0.91, 0.93, 0.95])]
+    recs.append(make_record("seed004_model_a", test_accuracy=0.9))
+    write_run(tmp_path, "r", recs, json_too=False)
+    md = to_markdown(case_table(summarize_cases(load_runs(tmp_path))))
+    half = 100 * t_ppf(0.975, 2) * np.std([0.91, 0.93, 0.95], ddof=1) / np.sqrt(3)
+    assert f"93.00 ± {half:.2f} (n=3)" in md
+    assert "90.00 (n=1, no CI)" in md
+    assert "no interval is shown" in md
+    assert "host timer (CPU)" in md  # CPU rows say which clock timed them
+
+
+def test_markdown_shape_and_escaping(tmp_path):
+    write_run(tmp_path, "r", [make_record("seed000_net0", case_id="a|b-r0")], json_too=False)
+    md = to_markdown(case_table(summarize_cases(load_runs(tmp_path))))
+    lines = md.splitlines()
+    assert lines[0].startswith("| Case |") and lines[1].startswith("| :---")
+    assert "a\\|b" in md
+
+
+def test_write_tables_and_cli(tmp_path, capsys):
+    df = load_runs([BENCH_JSON, RUNNER_JSONL])
+    paths = write_tables(df, tmp_path / "out")
+    assert [p.name for p in paths] == ["cases.csv", "cases.md", "runs.csv"]
+    assert len(pd.read_csv(paths[0])) == df.groupby(["run", "case"]).ngroups
+    assert len(pd.read_csv(paths[2])) == len(df)
+    assert main(["table", str(BENCH_JSON), str(RUNNER_JSONL)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| Case |")
+    assert len([ln for ln in out.splitlines() if ln.startswith("| ")]) == 2 + len(
+        summarize_cases(df))
+
+
+def test_cli_reports_empty_selection(tmp_path, capsys):
+    assert main(["table", str(tmp_path)]) == 2
+    assert "no cnnbench runs" in capsys.readouterr().err
