@@ -499,6 +499,57 @@ def plot_cost(summary: pd.DataFrame) -> Plot:
     return p
 
 
+def _run_order(df: pd.DataFrame) -> list[str]:
+    """Runs by when they started (the nightly history's x axis); given order breaks ties."""
+    start = df.groupby("run", sort=False)["started_at"].min() if "started_at" in df else None
+    runs = list(dict.fromkeys(df["run"].astype(str)))
+    if start is None:
+        return runs
+    when = {str(r): str(v) if isinstance(v, str) else "" for r, v in start.items()}
+    return sorted(runs, key=lambda r: (when.get(r, ""), runs.index(r)))
+
+
+def plot_history(summary: pd.DataFrame, df: pd.DataFrame) -> Plot:
+    """Each case's median epoch time and test accuracy across runs (nights), oldest first."""
+    p = Plot("history", "History across runs",
+             caption="One line per case, runs in the order they started. A step up in time or "
+                     "down in accuracy that persists is a regression; single blips are noise.")
+    runs = _run_order(df)
+    if len(runs) < 2:
+        p.note = "Skipped: one run only (history needs two or more)."
+        return p
+    d = _ok(summary).copy()
+    d["run"] = d["run"].astype(str)
+    d["x"] = d["run"].map({r: i for i, r in enumerate(runs)})
+    cases = list(dict.fromkeys(d["case"]))
+    hue = "case" if len(cases) <= MAX_CURVE_HUES else "family"
+    if hue == "family":
+        p.note = f"{len(cases)} cases: lines are family medians."
+        d = (d.groupby(["family", "x"], as_index=False)
+             [["epoch_time_median_s", "test_acc_mean"]].median())
+    with matplotlib.rc_context(_rc(p.key)):
+        fig = Figure(figsize=(11, 4.2))
+        axes = fig.subplots(1, 2)
+        for ax, (col, label) in zip(axes, [("epoch_time_median_s", _time_axis(summary)),
+                                           ("test_acc_mean", "Test accuracy")], strict=True):
+            sns.lineplot(data=d, x="x", y=col, hue=hue, marker="o", ax=ax,
+                         legend=ax is axes[-1])
+            ax.set_xticks(range(len(runs)), [short_run(r) for r in runs], rotation=30,
+                          ha="right", fontsize=7)
+            ax.set_xlabel("run")
+            ax.set_ylabel(label)
+        if axes[-1].get_legend():
+            sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
+                            frameon=False)
+        fig.tight_layout()
+        p.svg = _svg(fig)
+    return p
+
+
+def short_run(run: str, width: int = 22) -> str:
+    return run if len(run) <= width else "…" + run[-(width - 1):]
+
+
 def all_plots(df: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[Plot]:
     """Every figure for the page, in page order; one that fails becomes a note, not a crash."""
     summary = summarize_cases(df) if summary is None else summary
@@ -510,6 +561,8 @@ def all_plots(df: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[Plo
         ("epoch_bars", "Epoch time per case", lambda: plot_epoch_bars(summary)),
         ("cost", "Parameters and FLOPs against epoch time", lambda: plot_cost(summary)),
     ]
+    if df["run"].nunique() > 1:
+        makers.append(("history", "History across runs", lambda: plot_history(summary, df)))
     out = []
     for key, title, make in makers:
         try:

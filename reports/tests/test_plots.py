@@ -57,3 +57,19 @@ def test_dollar_signs_are_literal(tmp_path):
     odd["arch"] = "net_$x$_1"
     plots = _plots(tmp_path, [odd, make_record("seed004_model_a")])
     assert "net_$x$_1" in plots["pareto"].svg
+
+
+def test_history_plot_orders_runs_by_start_time(tmp_path):
+    for night, (start, slow) in {"night-b": ("2026-11-02T01:00:00+00:00", 1.5),
+                                 "night-a": ("2026-11-01T01:00:00+00:00", 1.0)}.items():
+        recs = [make_record(a, run_id=night) for a in ("seed000_net0", "seed004_model_a")]
+        for r in recs:
+            r.update(started_at=start, epoch_times_s=[t * slow for t in r["epoch_times_s"]])
+        write_run(tmp_path, night, recs, json_too=False)
+    plots = {p.key: p for p in all_plots(load_runs(tmp_path))}
+    svg = plots["history"].svg
+    assert svg and svg.index("night-a") < svg.index("night-b")
+
+
+def test_no_history_for_one_run(fixture_df):
+    assert "history" not in {p.key for p in all_plots(fixture_df)}
