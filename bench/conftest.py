@@ -57,6 +57,9 @@ def pytest_addoption(parser):
     g.addoption("--no-artifacts", action="store_true", default=False,
                 help="skip the kernel and feature-map pictures")
     g.addoption("--save-checkpoint", action="store_true", default=False)
+    g.addoption("--shard", default=None, metavar="K/N",
+                help="run only the K-th of N interleaved slices of the cases (K = 1..N), to "
+                     "spread a sweep over N machines")
 
 
 def argparse_bool():
@@ -160,6 +163,28 @@ def pytest_generate_tests(metafunc):
         marks = [getattr(pytest.mark, t) for t in ("seed", "grid") if t in tags]
         params.append(pytest.param(case, id=case.id, marks=marks))
     metafunc.parametrize("case", params)
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in value.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--shard {value!r}: use K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--shard {value!r}: K must be between 1 and N")
+    return k, n
+
+
+def pytest_collection_modifyitems(config, items):
+    value = config.getoption("--shard")
+    if not value:
+        return
+    k, n = parse_shard(value)
+    # Interleaved, in collection (registry) order: each shard gets a mix of cheap and costly
+    # cases, and the same K/N always selects the same cases on every node.
+    keep = [item for i, item in enumerate(items) if i % n == k - 1]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):

@@ -123,3 +123,19 @@ def test_two_xdist_workers_save_every_case(tmp_path, bench_env):
         assert {b["extra_info"]["case_id"] for b in benches} == want
         assert all(b["stats"]["rounds"] == 2 for b in benches)
     assert {r["case_id"] for r in read_jsonl(tmp_path / "results" / "xd.jsonl")} == want
+
+
+def _collected(args, env):
+    proc = subprocess.run([sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
+                           "-p", "no:cacheprovider", *args],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return [line for line in proc.stdout.splitlines() if "::" in line]
+
+
+def test_shards_split_the_cases_disjointly(bench_env):
+    everything = _collected(["--archs", "seed*"], bench_env)
+    shards = [_collected(["--archs", "seed*", "--shard", f"{k}/3"], bench_env)
+              for k in (1, 2, 3)]
+    assert sorted(sum(shards, [])) == sorted(everything)
+    assert all(len(s) == 6 for s in shards)
