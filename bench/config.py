@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 PRECISIONS = {"off": "fp32", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
 LOADERS = ("resident", "dataloader")
+MODES = ("eager", "compile", "graphs")
 RECIPES = ("uniform", "seed")
 
 
@@ -27,7 +28,12 @@ class RunConfig:
     precision: str = "fp32"  # fp32 | fp16 | bf16 (autocast; fp16 adds a GradScaler)
     tf32: bool = False  # off: "fp32" means fp32 matmuls and convolutions, not TF32
     channels_last: bool = False
-    compile: str | None = None  # None, or a torch.compile mode ("default", "max-autotune", ...)
+    # eager; compile (torch.compile, mode below); graphs (the whole training step captured in
+    # a CUDA graph and replayed: no per-kernel launch cost; falls back to eager, with the reason
+    # recorded, where it cannot work).
+    mode: str = "eager"
+    compile: str | None = None  # torch.compile mode ("default", "max-autotune", ...); implies
+    # mode="compile" when set with mode left at eager
     batch_size: int | None = None  # None: the recipe's
     lr: float | None = None  # None: the recipe's
     limit_train: int | None = None
@@ -59,6 +65,14 @@ class RunConfig:
     def __post_init__(self):
         if self.precision not in PRECISIONS.values():
             raise ValueError(f"precision {self.precision!r}: use one of fp32, fp16, bf16")
+        if self.mode not in MODES:
+            raise ValueError(f"mode {self.mode!r}: use one of {', '.join(MODES)}")
+        if self.compile and self.mode == "eager":
+            object.__setattr__(self, "mode", "compile")
+        if self.mode == "compile" and not self.compile:
+            object.__setattr__(self, "compile", "default")
+        if self.mode != "compile" and self.compile:
+            raise ValueError(f"--compile {self.compile} contradicts mode {self.mode!r}")
         if self.loader not in LOADERS:
             raise ValueError(f"loader {self.loader!r}: use one of {', '.join(LOADERS)}")
         if self.recipe not in RECIPES:

@@ -31,8 +31,12 @@ def pytest_addoption(parser):
     g.addoption("--tf32", action=argparse_bool(), default=False,
                 help="allow TF32 matmuls/convolutions on Ampere+ [--no-tf32]")
     g.addoption("--channels-last", action="store_true", default=False)
+    g.addoption("--mode", default="eager",
+                help="eager, compile or graphs (CUDA-graph-captured training step); "
+                     "comma-separated [eager]")
     g.addoption("--compile", nargs="?", const="default", default=None, metavar="MODE",
-                help="torch.compile the model (mode: default, reduce-overhead, max-autotune)")
+                help="torch.compile mode (default, reduce-overhead, max-autotune); "
+                     "implies --mode compile")
     g.addoption("--batch-size", type=int, default=None, help="override the recipe's batch size")
     g.addoption("--lr", type=float, default=None, help="override the recipe's learning rate")
     g.addoption("--limit-train", type=int, default=None,
@@ -49,7 +53,9 @@ def pytest_addoption(parser):
     g.addoption("--profile", action=argparse_bool(), default=True,
                 help="run the untimed profiler window after training [--profile]")
     g.addoption("--trace-dir", default=None, help="profiler traces [<results-dir>/traces]")
-    g.addoption("--loader", default="resident", choices=["resident", "dataloader"])
+    g.addoption("--loader", default="resident",
+                help="resident (data held on the device) or dataloader (notebook-style); "
+                     "comma-separated [resident]")
     g.addoption("--num-workers", type=int, default=2, help="DataLoader workers [2]")
     g.addoption("--results-dir", default="results", help="JSONL records and pictures [results]")
     g.addoption("--run-id", default=None,
@@ -129,7 +135,7 @@ def build_config(config, **fields):
             tf32=opt("--tf32"), channels_last=opt("--channels-last"), compile=opt("--compile"),
             batch_size=opt("--batch-size"), lr=opt("--lr"), limit_train=opt("--limit-train"),
             val_size=opt("--val-size"), recipe=opt("--recipe"), target_acc=opt("--target-acc"),
-            profile=opt("--profile"), trace_dir=opt("--trace-dir"), loader=opt("--loader"),
+            profile=opt("--profile"), trace_dir=opt("--trace-dir"),
             num_workers=opt("--num-workers"), results_dir=opt("--results-dir"),
             run_id=config._cnnbench_run_id, artifacts=not opt("--no-artifacts"),
             save_checkpoint=opt("--save-checkpoint"), **fields)
@@ -154,11 +160,14 @@ def pytest_generate_tests(metafunc):
         precisions = [parse_precision(p) for p in _split(config.getoption("--amp"))]
     except ValueError as e:
         raise pytest.UsageError(str(e)) from None
+    modes = _split(config.getoption("--mode"))
+    loaders = _split(config.getoption("--loader"))
     seed, repeats = config.getoption("--seed"), config.getoption("--repeats")
     params = []
-    for arch, ds, prec, rep in itertools.product(archs, datasets, precisions, range(repeats)):
-        case = Case(arch, build_config(config, dataset=ds, precision=prec, seed=seed + rep,
-                                       repeat=rep))
+    for arch, ds, prec, loader, mode, rep in itertools.product(
+            archs, datasets, precisions, loaders, modes, range(repeats)):
+        case = Case(arch, build_config(config, dataset=ds, precision=prec, loader=loader,
+                                       mode=mode, seed=seed + rep, repeat=rep))
         tags = models.get_spec(arch).tags
         marks = [getattr(pytest.mark, t) for t in ("seed", "grid") if t in tags]
         params.append(pytest.param(case, id=case.id, marks=marks))
@@ -207,7 +216,9 @@ def suspend_capture(request):
 
 
 def pytest_report_header(config):
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    runs_cases = any(Path(a.split("::")[0]).resolve() in (BENCH_DIR, BENCH_DIR / "test_archs.py")
+                     for a in config.args)
+    if os.environ.get("PYTEST_XDIST_WORKER") or not runs_cases:
         return None
     return (f"cnnbench: run {config._cnnbench_run_id}, results in "
             f"{config.getoption('--results-dir')}/{config._cnnbench_run_id}.jsonl")

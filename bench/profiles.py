@@ -42,6 +42,15 @@ PROFILES = {
         ("-m", "seed", "--recipe", "seed"),
         needs_gpu=True,
     ),
+    "paths": Profile(
+        "paths",
+        "what the input pipeline and launch overhead cost: three seed nets, each with the "
+        "notebook-style DataLoader and resident data, eager and CUDA graphs, 3 epochs",
+        "about 5 minutes on one H100 (estimate)",
+        ("-k", "seed000_net0 or seed004_model_a or seed002_conv7", "--epochs", "3",
+         "--loader", "resident,dataloader", "--mode", "eager,graphs"),
+        needs_gpu=True,
+    ),
     "full": Profile(
         "full",
         "seed and grid cases, uniform recipe, 3 repeats, fp32 and bf16",

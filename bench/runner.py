@@ -51,6 +51,17 @@ def _num_samples(loader) -> int:
     return n if n is not None else len(loader.dataset)
 
 
+def graphs_unsupported(device: torch.device, precision: str) -> str | None:
+    """Why the graphs mode cannot run here (the runner then falls back to eager), or None."""
+    if device.type != "cuda":
+        return f"CUDA graphs need a CUDA device; ran eager on {device.type}"
+    if precision == "fp16":
+        return ("fp16 needs a GradScaler, whose inf/NaN check reads a flag back to the host "
+                "every step, which a CUDA graph cannot capture; ran eager (bf16 needs no scaler "
+                "and works with graphs)")
+    return None
+
+
 class Diverged(RuntimeError):
     """The training loss became NaN or infinite, or exploded (see EXPLODED)."""
 
@@ -62,7 +73,10 @@ EXPLODED = 100
 
 
 def case_id(arch: str, cfg: RunConfig) -> str:
-    return f"{arch}-{cfg.dataset}-{cfg.precision}-r{cfg.repeat}"
+    """``<arch>-<dataset>-<precision>[-<loader>][-<mode>]-r<repeat>``: the loader and mode
+    appear only when not the defaults, so ids of plain runs stay comparable across versions."""
+    extra = [v for v, default in ((cfg.loader, "resident"), (cfg.mode, "eager")) if v != default]
+    return "-".join([arch, cfg.dataset, cfg.precision, *extra, f"r{cfg.repeat}"])
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -125,6 +139,12 @@ class Runner:
         self.loss_name = self.spec.recipe.loss
         normalize = {"dataset": None, "none": (0.0, 1.0)}.get(recipe.normalize, recipe.normalize) \
             if isinstance(recipe.normalize, str) else tuple(recipe.normalize)
+        self.mode, fallback = cfg.mode, None
+        if cfg.mode == "graphs":
+            fallback = graphs_unsupported(self.device, cfg.precision)
+            self.mode = "eager" if fallback else "graphs"
+        # A graph replays fixed shapes: the last, smaller batch of an epoch is dropped.
+        drop_last = recipe.drop_last or self.mode == "graphs"
         self.record.update({k: desc[k] for k in (
             "family", "tags", "depth", "kernel_sizes", "strides", "paddings", "padding", "pooling",
             "width", "params", "flops_per_image", "train_flops_per_image", "receptive_field",
@@ -132,9 +152,10 @@ class Runner:
         self.record.update(
             optimizer=recipe.optimizer, lr=self.lr, momentum=recipe.momentum,
             batch_size=self.batch_size, eval_batch_size=recipe.eval_batch_size,
-            epochs=self.epochs, loss_fn=self.loss_name, drop_last=recipe.drop_last,
+            epochs=self.epochs, loss_fn=self.loss_name, drop_last=drop_last,
             channels_last=cfg.channels_last, compile=cfg.compile,
-            mode="compile" if cfg.compile else "eager", tf32=cfg.tf32,
+            mode=self.mode, mode_requested=cfg.mode, mode_fallback_reason=fallback,
+            tf32=cfg.tf32,
             limit_train=cfg.limit_train, target_acc=cfg.target_acc,
             timer=make_timer(self.device, 0).name,
         )
@@ -142,7 +163,7 @@ class Runner:
             cfg.dataset, batch_size=self.batch_size, eval_batch_size=recipe.eval_batch_size,
             device=self.device, data_dir=cfg.data_dir, download=cfg.download, seed=cfg.seed,
             limit_train=cfg.limit_train, val_size=self._val_size(info), loader=cfg.loader,
-            normalize=normalize, drop_last=recipe.drop_last, channels_last=cfg.channels_last,
+            normalize=normalize, drop_last=drop_last, channels_last=cfg.channels_last,
             num_workers=cfg.num_workers)
         # The loaders' "device" is "cuda:0"-style; the record keeps the environment's type.
         self.record.update({k: v for k, v in self.loaders.info.items() if k != "device"})
@@ -159,6 +180,11 @@ class Runner:
         self._warmup()
         torch.manual_seed(cfg.seed)  # the measured model starts from the seed, not after warm-up
         self.model, self.step_model, self.optimizer, self.scaler = self._make_training()
+        self._step = self._eager_step
+        if self.mode == "graphs":
+            t0 = time.perf_counter()
+            self._step = self._capture_graph()
+            self.record["capture_s"] = time.perf_counter() - t0
         torch.manual_seed(cfg.seed)  # and dropout draws the same numbers on every run
         self.timer = make_timer(self.device, len(self.loaders.train))
         if self.device.type == "cuda":
@@ -171,11 +197,12 @@ class Runner:
             return self.cfg.val_size
         return 5000 if info.train_size else 256  # synthetic data has no fixed size
 
-    def _autocast(self):
-        """The one place precision is applied; fp32 is the do-nothing path."""
+    def _autocast(self, cache: bool = True):
+        """The one place precision is applied; fp32 is the do-nothing path. Inside a CUDA
+        graph capture autocast must not cache casted weights (``cache=False``)."""
         if self._amp_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self._amp_dtype)
+        return torch.autocast(self.device.type, dtype=self._amp_dtype, cache_enabled=cache)
 
     def _make_training(self):
         model = models.build(self.spec).to(self.device)
@@ -185,7 +212,9 @@ class Runner:
         if self.recipe.optimizer == "sgd":
             opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.recipe.momentum)
         elif self.recipe.optimizer == "adam":
-            opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+            # capturable keeps Adam's step counter on the device, so a graph can replay it.
+            opt = torch.optim.Adam(model.parameters(), lr=self.lr,
+                                   capturable=self.mode == "graphs")
         else:
             raise ValueError(f"unknown optimizer {self.recipe.optimizer!r}")
         # fp16 needs loss scaling to keep small gradients representable; bf16 and fp32 do not.
@@ -197,10 +226,11 @@ class Runner:
             return F.nll_loss(out.float(), y, reduction=reduction)
         return F.cross_entropy(out, y, reduction=reduction)
 
-    def _train_step(self, model, opt, scaler, x, y) -> torch.Tensor:
-        with self._autocast():
+    def _train_step(self, model, opt, scaler, x, y, zero_grad: bool = True) -> torch.Tensor:
+        with self._autocast(cache=zero_grad):
             loss = self._loss(model(x), y)
-        opt.zero_grad(set_to_none=True)
+        if zero_grad:
+            opt.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward()
             opt.step()
@@ -209,6 +239,53 @@ class Runner:
             scaler.step(opt)
             scaler.update()
         return loss.detach()
+
+    def _eager_step(self, x, y) -> torch.Tensor:
+        return self._train_step(self.step_model, self.optimizer, self.scaler, x, y)
+
+    def _capture_graph(self):
+        """Capture forward, loss, backward and optimizer step in one CUDA graph.
+
+        Follows PyTorch's whole-network recipe: static input/label buffers, three warm-up steps
+        on a side stream, gradients set to None before capture so backward allocates them from
+        the graph's pool. The warm-up steps change the weights and create optimizer state, so
+        both are put back afterwards (weights copied in place, state zeroed: a zero momentum
+        buffer or Adam moment at step 0 is exactly the fresh state) and the measured training
+        starts from the seed like every other mode.
+        """
+        model, opt = self.model, self.optimizer
+        x0, y0 = self._to_device(*_first_batch(self.loaders.train))
+        static_x = x0.clone(memory_format=torch.preserve_format)
+        static_y = y0.clone()
+        saved = [p.detach().clone() for p in model.parameters()]
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                self._train_step(model, opt, None, static_x, static_y)
+        torch.cuda.current_stream(self.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            static_loss = self._train_step(model, opt, None, static_x, static_y,
+                                           zero_grad=False)
+        with torch.no_grad():
+            for p, s in zip(model.parameters(), saved, strict=True):
+                p.copy_(s)
+            for state in opt.state.values():
+                for value in state.values():
+                    if torch.is_tensor(value):
+                        value.zero_()
+        torch.cuda.synchronize(self.device)
+
+        def step(x, y) -> torch.Tensor:
+            static_x.copy_(x, non_blocking=True)
+            static_y.copy_(y, non_blocking=True)
+            graph.replay()
+            return static_loss.clone()
+
+        self._graph = graph  # keep the graph (and its memory pool) alive with the runner
+        return step
 
     def _to_device(self, x, y):
         if x.device != self.device:  # the DataLoader path yields CPU tensors
@@ -246,7 +323,7 @@ class Runner:
 
     def train_epoch(self) -> None:
         """One epoch of training: the timed region. Returns after the device has finished."""
-        model, opt, scaler = self.step_model, self.optimizer, self.scaler
+        model, step = self.step_model, self._step
         loader = self.loaders.train
         if hasattr(loader, "set_epoch"):
             loader.set_epoch(self.epochs_done)  # epoch k's order depends on (seed, k) only
@@ -255,7 +332,7 @@ class Runner:
         self.timer.start()
         for x, y in loader:
             x, y = self._to_device(x, y)
-            losses.append(self._train_step(model, opt, scaler, x, y))
+            losses.append(step(x, y))
             n_images += x.shape[0]
             self.timer.step()
         epoch_s, step_ms = self.timer.stop()
@@ -364,8 +441,7 @@ class Runner:
             except StopIteration:
                 batches = iter(self.loaders.train)
                 x, y = next(batches)
-            x, y = self._to_device(x, y)
-            self._train_step(self.step_model, self.optimizer, self.scaler, x, y)
+            self._step(*self._to_device(x, y))
 
         summary = profiling.run_window(step, self.device, trace_dir, self.case_id,
                                        self.cfg.profile_wait, self.cfg.profile_warmup,
@@ -391,7 +467,7 @@ class Runner:
         self.release()
 
     def release(self) -> None:
-        for name in ("model", "step_model", "optimizer", "scaler", "loaders"):
+        for name in ("model", "step_model", "optimizer", "scaler", "loaders", "_graph", "_step"):
             if hasattr(self, name):
                 delattr(self, name)
         gc.collect()

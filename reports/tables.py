@@ -51,7 +51,8 @@ def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
             "pooling": first["pooling"], "width": first["width"], "params": first["params"],
             "mflops_per_image": first["mflops_per_image"],
             "receptive_field": first["receptive_field"], "dataset": first["dataset"],
-            "precision": first["precision"], "mode": first["mode"], "device": first["device"],
+            "precision": first["precision"], "mode": first["mode"],
+            "loader": first.get("loader"), "device": first["device"],
             "timer": first["timer"],
             "kernel_max": first["kernel_max"], "stride_max": first["stride_max"],
             "epoch_time_median_s": t_med, "epoch_time_iqr_s": t_iqr,
@@ -161,6 +162,50 @@ def acc_text(mean: float, half: float | None, n: int) -> str:
     if half is None or math.isnan(half) or n < 2:
         return f"{100 * mean:.2f} (n=1, no CI)" if n == 1 else f"{100 * mean:.2f}"
     return f"{100 * mean:.2f} ± {100 * half:.2f} (n={n})"
+
+
+def mode_table(summary: pd.DataFrame, table_id: str = "modes") -> Table | None:
+    """Epoch time per architecture under each (loader, mode) the run measured, side by side.
+
+    Answers "what do the input pipeline and kernel-launch overhead cost?": the overhead share is
+    1 − graphs / eager (resident loader), the part of an eager epoch that is not the kernels'
+    own work. None when every case ran with one loader and one mode.
+    """
+    ok = summary[summary["status"].astype(str).str.startswith("ok")].copy()
+    if ok.empty:
+        return None
+    ok["loader"] = ok["loader"].map(lambda v: "resident" if is_missing(v) else str(v))
+    ok["mode"] = ok["mode"].map(lambda v: "eager" if is_missing(v) else str(v))
+    ok["variant"] = ok["loader"] + " · " + ok["mode"]
+    variants = sorted(ok["variant"].unique(),
+                      key=lambda v: (not v.startswith("dataloader"), v.endswith("graphs"), v))
+    if len(variants) < 2:
+        return None
+    keys = ["run", "arch", "dataset", "precision"]
+    wide = ok.pivot_table(index=keys, columns="variant", values="epoch_time_median_s",
+                          aggfunc="mean")
+    label = timer_label(summary["timer"])
+    headers = ["Run", "Arch", "Dataset", "Precision"] + [f"{v} (s)" for v in variants]
+    numeric = [False] * 4 + [True] * len(variants)
+    eager, graphs = "resident · eager", "resident · graphs"
+    share = eager in wide.columns and graphs in wide.columns
+    if share:
+        headers.append("Overhead share")
+        numeric.append(True)
+    rows = []
+    for key, r in wide.iterrows():
+        row = [Cell(str(k)) for k in key]
+        row += [Cell(_fmt(r[v], ".4g"), _num_or_none(r[v])) for v in variants]
+        if share:
+            e, g = _num_or_none(r[eager]), _num_or_none(r[graphs])
+            s = 1 - g / e if e and g is not None else None
+            row.append(Cell("—" if s is None else f"{100 * s:.0f}%", s))
+        rows.append(row)
+    notes = [f"Median epoch time ({label or 'see Timer column'}) under each input path and mode."]
+    if share:
+        notes.append("Overhead share = 1 − graphs / eager on the resident loader: the part of an "
+                     "eager epoch spent on kernel launches and Python rather than in kernels.")
+    return Table(headers, rows, numeric, notes, id=table_id)
 
 
 def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:

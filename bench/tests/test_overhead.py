@@ -13,4 +13,6 @@ def test_overhead_check_reports_both_loops(tmp_path, capsys):
     assert result["runner_timer"] == "host" and result["device"] == "cpu"
     assert len(result["runner_epoch_times_s"]) == len(result["bare_epoch_times_s"]) == 2
     assert result["ratio"] == result["runner_epoch_s"] / result["bare_epoch_s"]
-    assert "ratio" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "ratio" in printed and "graphs mode: not measured (CUDA graphs need" in printed
+    assert result["graphs_epoch_s"] is None

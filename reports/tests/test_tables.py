@@ -64,3 +64,31 @@ def test_write_tables_and_cli(tmp_path, capsys):
 def test_cli_reports_empty_selection(tmp_path, capsys):
     assert main(["table", str(tmp_path)]) == 2
     assert "no cnnbench runs" in capsys.readouterr().err
+
+
+def test_mode_table_shows_variants_side_by_side_with_the_overhead_share(tmp_path):
+    from reports.load import load_runs
+    from reports.tables import mode_table, summarize_cases
+    from reports.tests.synth import make_record, write_run
+
+    recs = []
+    for loader, mode, scale in [("resident", "eager", 1.0), ("resident", "graphs", 0.25),
+                                ("dataloader", "eager", 4.0)]:
+        r = make_record("seed000_net0", time_scale=scale)
+        suffix = "-".join(v for v, d in ((loader, "resident"), (mode, "eager")) if v != d)
+        r.update(loader=loader, mode=mode,
+                 case_id=r["case_id"].replace("-r0", f"-{suffix}-r0" if suffix else "-r0"))
+        recs.append(r)
+    write_run(tmp_path, "r", recs, json_too=False)
+    table = mode_table(summarize_cases(load_runs(tmp_path)))
+    assert table is not None
+    assert table.headers[4:] == ["dataloader · eager (s)", "resident · eager (s)",
+                                 "resident · graphs (s)", "Overhead share"]
+    (row,) = table.rows
+    assert row[-1].text == "75%"  # 1 − 0.25 / 1.0
+
+
+def test_no_mode_table_for_a_single_variant(fixture_df):
+    from reports.tables import mode_table, summarize_cases
+
+    assert mode_table(summarize_cases(fixture_df)) is None
