@@ -30,6 +30,7 @@ class Progress:
             self._bar.set_postfix({k: f"{v:.4g}" if isinstance(v, float) else v
                                    for k, v in fields.items()}, refresh=False)
             self._bar.update(1)
+            self._bar.refresh()  # epochs are seconds apart: always redraw, ignore mininterval
 
     def close(self) -> None:
         if self._bar is not None:

@@ -42,6 +42,15 @@ LOSS_POINTS_PER_EPOCH = 100
 DTYPES = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
+def _normalization(spec) -> tuple[float, float] | None:
+    """A recipe's normalization as make_loaders takes it: None means the dataset's mean/std."""
+    if spec == "dataset":
+        return None
+    if spec == "none":
+        return (0.0, 1.0)  # ToTensor only: pixels in [0, 1]
+    return tuple(spec)
+
+
 def _first_batch(loader):
     return next(iter(loader))
 
@@ -137,8 +146,7 @@ class Runner:
         # The loss belongs to the architecture: the Lab 4 bug variant keeps nll-on-softmax
         # whatever the recipe, since that bug is what it exists to show.
         self.loss_name = self.spec.recipe.loss
-        normalize = {"dataset": None, "none": (0.0, 1.0)}.get(recipe.normalize, recipe.normalize) \
-            if isinstance(recipe.normalize, str) else tuple(recipe.normalize)
+        normalize = _normalization(recipe.normalize)
         self.mode, fallback = cfg.mode, None
         if cfg.mode == "graphs":
             fallback = graphs_unsupported(self.device, cfg.precision)
@@ -167,8 +175,6 @@ class Runner:
             num_workers=cfg.num_workers)
         # The loaders' "device" is "cuda:0"-style; the record keeps the environment's type.
         self.record.update({k: v for k, v in self.loaders.info.items() if k != "device"})
-        self.record.setdefault("normalize_mean", normalize[0] if normalize else info.mean)
-        self.record.setdefault("normalize_std", normalize[1] if normalize else info.std)
         self.recipe = recipe
 
         if self.device.type == "cuda":
