@@ -154,9 +154,18 @@ def _archs(df: pd.DataFrame) -> list[dict]:
                   (("First-layer kernels", "kernels_image"),
                    ("Feature maps", "feature_maps_image"))]
         desc = r["description"] if "description" in r.index else None
+        fields = [(label, _fmt_value(r[col])) for label, col in ARCH_FIELDS]
+        reported = r["reported"] if "reported" in r.index else None
+        if isinstance(reported, dict) and reported.get("test_accuracy") is not None:
+            # The source study's own number, for comparison when this run used its dataset.
+            text = (f"{100 * reported['test_accuracy']:.1f}% test accuracy on "
+                    f"{reported.get('dataset', '?')}")
+            if reported.get("note"):
+                text += f" ({reported['note']})"
+            fields.append(("Reported by the study", text))
         out.append({"arch": str(arch), "anchor": "arch-" + safe_id(str(arch)),
                     "description": desc if isinstance(desc, str) and desc else None,
-                    "fields": [(label, _fmt_value(r[col])) for label, col in ARCH_FIELDS],
+                    "fields": fields,
                     "layers": layer_table(r["layers"]),
                     "images": [(label, im) for label, im in images if im is not None],
                     "cases": sorted(set(g["case"].astype(str)))})

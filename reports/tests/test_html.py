@@ -100,3 +100,15 @@ def test_edge_case_pages_build(tmp_path, kind):
     assert '<section id="plots">' in html and 'class="note"' in html
     if kind == "single_case":
         assert "launch/input-bound" in html and "CUDA events" in html
+
+
+def test_study_reported_accuracy_is_shown_for_seed_archs(tmp_path):
+    from reports.html import render_report
+    from reports.load import load_runs
+    from reports.tests.synth import make_record, write_run
+
+    rec = make_record("seed004_model_a")
+    rec["reported"] = {"dataset": "mnist", "test_accuracy": 0.98}
+    write_run(tmp_path, "r", [rec], json_too=False)
+    page = render_report(load_runs(tmp_path))
+    assert "Reported by the study" in page and "98.0% test accuracy on mnist" in page
