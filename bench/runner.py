@@ -33,7 +33,7 @@ from .config import RunConfig
 from .env import environment, resolve_device
 from .progress import Progress
 from .records import SCHEMA_VERSION, append_jsonl
-from .timing import make_timer, percentile, synchronize
+from .timing import make_timer, percentile, synchronize, timer_name
 
 # Step losses kept in the record: averaged into at most this many points per epoch, enough for
 # the report's curve and small enough that a 6,000-step epoch (batch 10) stays a few KB.
@@ -165,7 +165,7 @@ class Runner:
             mode=self.mode, mode_requested=cfg.mode, mode_fallback_reason=fallback,
             tf32=cfg.tf32,
             limit_train=cfg.limit_train, target_acc=cfg.target_acc,
-            timer=make_timer(self.device, 0).name,
+            timer=timer_name(self.device),
         )
         self.loaders = data.make_loaders(
             cfg.dataset, batch_size=self.batch_size, eval_batch_size=recipe.eval_batch_size,

@@ -59,6 +59,10 @@ def make_timer(device: torch.device, steps: int) -> HostTimer | CudaEventTimer:
     return CudaEventTimer(steps) if device.type == "cuda" else HostTimer(steps)
 
 
+def timer_name(device: torch.device) -> str:
+    return CudaEventTimer.name if device.type == "cuda" else HostTimer.name
+
+
 def synchronize(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
