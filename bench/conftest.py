@@ -143,23 +143,47 @@ def build_config(config, **fields):
         raise pytest.UsageError(str(e)) from None
 
 
+def runs_cases(config) -> bool:
+    """Whether this invocation collects the benchmark cases (not only the unit tests)."""
+    return any(Path(a.split("::")[0]).resolve() in (BENCH_DIR, BENCH_DIR / "test_archs.py")
+               for a in config.args)
+
+
+def pytest_sessionstart(session):
+    """Check the options and the data once, before collection: one clear error (pytest's
+    "ERROR: ..." and exit code 4) instead of the same failure in every case."""
+    config = session.config
+    if not runs_cases(config) or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    import data
+    from bench.config import parse_precision
+
+    try:
+        for p in _split(config.getoption("--amp")):
+            parse_precision(p)
+        build_config(config, loader=_split(config.getoption("--loader"))[0],
+                     mode=_split(config.getoption("--mode"))[0])
+        if config.getoption("--shard"):
+            parse_shard(config.getoption("--shard"))
+        for name in _split(config.getoption("--dataset")):
+            if name not in data.DATASETS:
+                raise ValueError(f"--dataset {name!r}: choose from {', '.join(data.DATASETS)}")
+            if data.DATASETS[name].is_real:
+                data.locate(name, config.getoption("--data-dir"))
+    except (ValueError, data.DataNotFoundError) as e:
+        raise pytest.UsageError(str(e)) from None
+
+
 def pytest_generate_tests(metafunc):
     if "case" not in metafunc.fixturenames:
         return
-    import data
     import models
     from bench.config import parse_precision
 
     config = metafunc.config
     archs = models.list_archs(config.getoption("--archs"))
     datasets = _split(config.getoption("--dataset"))
-    for name in datasets:
-        if name not in data.DATASETS:
-            raise pytest.UsageError(f"--dataset {name!r}: choose from {', '.join(data.DATASETS)}")
-    try:
-        precisions = [parse_precision(p) for p in _split(config.getoption("--amp"))]
-    except ValueError as e:
-        raise pytest.UsageError(str(e)) from None
+    precisions = [parse_precision(p) for p in _split(config.getoption("--amp"))]
     modes = _split(config.getoption("--mode"))
     loaders = _split(config.getoption("--loader"))
     seed, repeats = config.getoption("--seed"), config.getoption("--repeats")
@@ -216,9 +240,7 @@ def suspend_capture(request):
 
 
 def pytest_report_header(config):
-    runs_cases = any(Path(a.split("::")[0]).resolve() in (BENCH_DIR, BENCH_DIR / "test_archs.py")
-                     for a in config.args)
-    if os.environ.get("PYTEST_XDIST_WORKER") or not runs_cases:
+    if os.environ.get("PYTEST_XDIST_WORKER") or not runs_cases(config):
         return None
     return (f"cnnbench: run {config._cnnbench_run_id}, results in "
             f"{config.getoption('--results-dir')}/{config._cnnbench_run_id}.jsonl")

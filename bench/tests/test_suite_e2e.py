@@ -100,7 +100,8 @@ def test_killed_run_keeps_completed_cases(tmp_path, bench_env):
 
 def test_unit_tests_are_not_collected_by_pytest_bench(tmp_path, bench_env):
     proc = subprocess.run([sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
-                           "-p", "no:cacheprovider", "--archs", "seed00*"],
+                           "-p", "no:cacheprovider", "--archs", "seed00*",
+                           "--dataset", "synthetic"],
                           cwd=REPO, env=bench_env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ids = [line for line in proc.stdout.splitlines() if "::" in line]
@@ -127,7 +128,7 @@ def test_two_xdist_workers_save_every_case(tmp_path, bench_env):
 
 def _collected(args, env):
     proc = subprocess.run([sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
-                           "-p", "no:cacheprovider", *args],
+                           "-p", "no:cacheprovider", "--dataset", "synthetic", *args],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return [line for line in proc.stdout.splitlines() if "::" in line]
@@ -139,3 +140,12 @@ def test_shards_split_the_cases_disjointly(bench_env):
               for k in (1, 2, 3)]
     assert sorted(sum(shards, [])) == sorted(everything)
     assert all(len(s) == 6 for s in shards)
+
+
+def test_missing_data_is_one_clear_error_before_any_case_runs(tmp_path, bench_env):
+    env = {**bench_env, "CNNBENCH_DATA": str(tmp_path / "none"), "XDG_CACHE_HOME": str(tmp_path)}
+    proc = run_bench(["-k", "seed000_net0", "--dataset", "kmnist", "--data-dir",
+                      str(tmp_path / "empty")], env, tmp_path)
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage-error exit code
+    assert "ERROR:" in proc.stderr and "kmnist" in proc.stderr.lower()
+    assert "test_train" not in proc.stdout
