@@ -36,7 +36,11 @@ GRAPHS_TARGET_S = 0.15
 
 def bare_loop(arch: str, loaders, device: torch.device, epochs: int, precision: str,
               lr: float = 0.01, momentum: float = 0.9) -> list[float]:
-    """The smallest honest training loop: seconds per epoch, the warm-up epoch dropped."""
+    """The smallest honest training loop: seconds per epoch, the warm-up epoch dropped.
+
+    It repeats the runner's training step on purpose: a yardstick that shared the runner's code
+    could not show the runner's overhead.
+    """
     torch.manual_seed(0)
     model = models.create(arch).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
