@@ -149,6 +149,24 @@ def runs_cases(config) -> bool:
                for a in config.args)
 
 
+def case_axes(config) -> dict[str, list[str]]:
+    """The comma-separated options the cases are crossed over, parsed and checked
+    (ValueError naming the option and the bad value)."""
+    import data
+    from bench.config import LOADERS, MODES, parse_precision
+
+    axes = {"dataset": _split(config.getoption("--dataset")),
+            "precision": [parse_precision(p) for p in _split(config.getoption("--amp"))],
+            "loader": _split(config.getoption("--loader")),
+            "mode": _split(config.getoption("--mode"))}
+    for option, allowed in (("dataset", list(data.DATASETS)), ("loader", LOADERS),
+                            ("mode", MODES)):
+        for value in axes[option]:
+            if value not in allowed:
+                raise ValueError(f"--{option} {value!r}: choose from {', '.join(allowed)}")
+    return axes
+
+
 def pytest_sessionstart(session):
     """Check the options and the data once, before collection: one clear error (pytest's
     "ERROR: ..." and exit code 4) instead of the same failure in every case."""
@@ -156,18 +174,13 @@ def pytest_sessionstart(session):
     if not runs_cases(config) or os.environ.get("PYTEST_XDIST_WORKER"):
         return
     import data
-    from bench.config import parse_precision
 
     try:
-        for p in _split(config.getoption("--amp")):
-            parse_precision(p)
-        build_config(config, loader=_split(config.getoption("--loader"))[0],
-                     mode=_split(config.getoption("--mode"))[0])
+        axes = case_axes(config)
+        build_config(config, **{k: v[0] for k, v in axes.items()})  # the scalar options
         if config.getoption("--shard"):
             parse_shard(config.getoption("--shard"))
-        for name in _split(config.getoption("--dataset")):
-            if name not in data.DATASETS:
-                raise ValueError(f"--dataset {name!r}: choose from {', '.join(data.DATASETS)}")
+        for name in axes["dataset"]:
             if data.DATASETS[name].is_real:
                 data.locate(name, config.getoption("--data-dir"))
     except (ValueError, data.DataNotFoundError) as e:
@@ -178,18 +191,15 @@ def pytest_generate_tests(metafunc):
     if "case" not in metafunc.fixturenames:
         return
     import models
-    from bench.config import parse_precision
 
     config = metafunc.config
     archs = models.list_archs(config.getoption("--archs"))
-    datasets = _split(config.getoption("--dataset"))
-    precisions = [parse_precision(p) for p in _split(config.getoption("--amp"))]
-    modes = _split(config.getoption("--mode"))
-    loaders = _split(config.getoption("--loader"))
+    axes = case_axes(config)
     seed, repeats = config.getoption("--seed"), config.getoption("--repeats")
     params = []
     for arch, ds, prec, loader, mode, rep in itertools.product(
-            archs, datasets, precisions, loaders, modes, range(repeats)):
+            archs, axes["dataset"], axes["precision"], axes["loader"], axes["mode"],
+            range(repeats)):
         case = Case(arch, build_config(config, dataset=ds, precision=prec, loader=loader,
                                        mode=mode, seed=seed + rep, repeat=rep))
         tags = models.get_spec(arch).tags
@@ -215,8 +225,10 @@ def pytest_collection_modifyitems(config, items):
     k, n = parse_shard(value)
     # Interleaved, in collection (registry) order: each shard gets a mix of cheap and costly
     # cases, and the same K/N always selects the same cases on every node.
-    keep = [item for i, item in enumerate(items) if i % n == k - 1]
-    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    keep, drop = [], []
+    for i, item in enumerate(items):
+        (keep if i % n == k - 1 else drop).append(item)
+    config.hook.pytest_deselected(items=drop)
     items[:] = keep
 
 

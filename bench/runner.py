@@ -232,10 +232,13 @@ class Runner:
             return F.nll_loss(out.float(), y, reduction=reduction)
         return F.cross_entropy(out, y, reduction=reduction)
 
-    def _train_step(self, model, opt, scaler, x, y, zero_grad: bool = True) -> torch.Tensor:
-        with self._autocast(cache=zero_grad):
+    def _train_step(self, model, opt, scaler, x, y, capturing: bool = False) -> torch.Tensor:
+        """One step. While a CUDA graph is being captured the gradients stay as they are
+        (set to None before capture, so backward writes rather than accumulates) and autocast
+        must not cache casted weights."""
+        with self._autocast(cache=not capturing):
             loss = self._loss(model(x), y)
-        if zero_grad:
+        if not capturing:
             opt.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward()
@@ -274,7 +277,7 @@ class Runner:
         opt.zero_grad(set_to_none=True)
         with torch.cuda.graph(graph):
             static_loss = self._train_step(model, opt, None, static_x, static_y,
-                                           zero_grad=False)
+                                           capturing=True)
         with torch.no_grad():
             for p, s in zip(model.parameters(), saved, strict=True):
                 p.copy_(s)
