@@ -1,5 +1,7 @@
 """The runner in-process on the CPU: determinism, options, failure isolation, timers."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -103,7 +105,8 @@ def test_profiler_window_writes_a_trace_and_a_summary_on_cpu(tmp_path):
 def test_artifacts_are_written(tmp_path):
     r = run("seed000_net0", tmp_path, epochs=1, artifacts=True, save_checkpoint=True)
     for key in ("kernels_image", "feature_maps_image", "checkpoint"):
-        assert r[key] and (tmp_path / r[key]).exists() or __import__("os").path.exists(r[key])
+        path = Path(r[key])
+        assert path.is_relative_to(tmp_path) and path.exists(), r[key]
     state = torch.load(r["checkpoint"], weights_only=True)
     assert state["conv1.weight"].shape == (20, 1, 5, 5)
 
