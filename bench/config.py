@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from .records import DEFAULT_LOADER, DEFAULT_MODE
+
 PRECISIONS = {"off": "fp32", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
-LOADERS = ("resident", "dataloader")
-MODES = ("eager", "compile", "graphs")
+LOADERS = (DEFAULT_LOADER, "dataloader")
+MODES = (DEFAULT_MODE, "compile", "graphs")
 RECIPES = ("uniform", "seed")
 
 
@@ -31,25 +33,25 @@ class RunConfig:
     # eager; compile (torch.compile, mode below); graphs (the whole training step captured in
     # a CUDA graph and replayed: no per-kernel launch cost; falls back to eager, with the reason
     # recorded, where it cannot work).
-    mode: str = "eager"
+    mode: str = DEFAULT_MODE
     compile: str | None = None  # torch.compile mode ("default", "max-autotune", ...); implies
     # mode="compile" when set with mode left at eager
     batch_size: int | None = None  # None: the recipe's
     lr: float | None = None  # None: the recipe's
     limit_train: int | None = None
-    # Validation images carved from the training split; None: 5,000 of a real dataset's 60,000
-    # (the test split stays untouched for the final accuracy), 256 of synthetic's 2,048.
+    # Validation images carved from the training split; None: the dataset's default
+    # (data.DatasetInfo.val_size).
     val_size: int | None = None
     recipe: str = "uniform"
     seed: int = 0
     repeat: int = 0
     target_acc: float | None = None
-    loader: str = "resident"
+    loader: str = DEFAULT_LOADER
     num_workers: int = 2  # DataLoader workers for loader="dataloader"
     # Warm-up on a throwaway copy: enough steps for cuDNN autotune to try its algorithms for
     # each batch shape (10 was plenty on an H100 for these nets) and for compile to finish.
     warmup_steps: int = 10
-    profile: bool = True
+    torch_profile: bool = True  # the untimed torch.profiler window after training
     # Profiler window after the timed epochs: skip 1 step, warm 2, record 5 (a 5-step trace of a
     # small CNN is a few MB, enough to see every kernel of a step).
     profile_wait: int = 1

@@ -11,7 +11,7 @@ environment"): true when workers share one device, not when each worker owns a G
   would have put it (``--benchmark-save``/``--benchmark-autosave``/``--benchmark-json``).
 The runner's JSONL needs nothing: every worker appends whole lines to the same file.
 
-Registered as a plugin by ``bench/conftest.py``.
+Registered as a plugin by ``bench/plugin.py``, whose session object holds its state.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import json
 import os
 
 import pytest
+
+from bench import plugin
 
 KEY_JSON = "cnnbench_benchmark_json"
 KEY_GPU = "cnnbench_cuda_visible_devices"
@@ -44,9 +46,10 @@ def pytest_configure_node(node):
     config = node.config
     if config.getoption("--device") == "cpu":
         return
-    n = getattr(config, "_cnnbench_gpus", None)
-    if n is None:
-        n = config._cnnbench_gpus = _gpu_count()
+    s = plugin.session(config)
+    if s.gpus is None:
+        s.gpus = _gpu_count()
+    n = s.gpus
     if n:
         index = int(node.gateway.id.removeprefix("gw"))
         node.workerinput[KEY_GPU] = str(index % n)
@@ -56,7 +59,6 @@ def pytest_configure_node(node):
 def pytest_configure(config):
     worker = getattr(config, "workerinput", None)
     if worker is None:
-        config._cnnbench_worker_json = []
         return
     if worker.get(KEY_GPU) is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = worker[KEY_GPU]
@@ -66,7 +68,7 @@ def pytest_configure(config):
         # controller (else each worker would write its own NNNN_name.json).
         bs.disabled = False
         bs.xdist_warning = False
-        config._cnnbench_save = (bs.save, bs.autosave, bs.json)
+        plugin.session(config).held_save = (bs.save, bs.autosave, bs.json)
         bs.save, bs.autosave, bs.json = None, None, None
 
 
@@ -76,10 +78,10 @@ def pytest_sessionfinish(session):
     bs = _benchmark_session(config)
     worker = getattr(config, "workerinput", None)
     if worker is not None:
-        if bs is not None and bs.benchmarks and getattr(config, "_cnnbench_save", None):
+        if bs is not None and bs.benchmarks and plugin.session(config).held_save:
             config.workeroutput[KEY_JSON] = json.dumps(_generate_json(config, bs), default=repr)
         return
-    collected = getattr(config, "_cnnbench_worker_json", [])
+    collected = plugin.session(config).worker_json
     if bs is not None and collected:
         _save_merged(config, bs, collected)
 
@@ -88,7 +90,7 @@ def pytest_sessionfinish(session):
 def pytest_testnodedown(node, error):
     payload = getattr(node, "workeroutput", {}).get(KEY_JSON)
     if payload:
-        node.config._cnnbench_worker_json.append(json.loads(payload))
+        plugin.session(node.config).worker_json.append(json.loads(payload))
 
 
 def _generate_json(config, bs) -> dict:

@@ -11,21 +11,6 @@ from functools import cache
 import torch
 
 
-def resolve_device(name: str) -> torch.device:
-    """A concrete device: "auto" picks CUDA when there is one; "cuda" gets its index, so that
-    tensors' devices compare equal to it (cuda:0 != cuda)."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(name)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise RuntimeError(f"--device {name}: CUDA is not available on this machine "
-                               f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
-        if device.index is None:
-            device = torch.device("cuda", torch.cuda.current_device())
-    return device
-
-
 @cache
 def _cpu_name() -> str:
     try:

@@ -24,7 +24,7 @@ import data
 import models
 
 from .config import RunConfig, parse_precision
-from .env import environment, resolve_device
+from .env import environment
 from .runner import DTYPES, Runner, graphs_unsupported
 from .timing import synchronize
 
@@ -72,10 +72,10 @@ def check(arch: str = "seed000_net0", device: str = "auto", epochs: int = 3,
           dataset: str = "fashion-mnist", batch_size: int = 128, precision: str = "fp32",
           limit_train: int | None = None, data_dir: str | None = None,
           results_dir: str = "results") -> dict:
-    dev = resolve_device(device)
+    dev = data.resolve_device(device)
     cfg = RunConfig(dataset=dataset, data_dir=data_dir, device=str(dev),
                     precision=precision, batch_size=batch_size, limit_train=limit_train,
-                    epochs=epochs, profile=False, artifacts=False, progress=False,
+                    epochs=epochs, torch_profile=False, artifacts=False, progress=False,
                     results_dir=results_dir, run_id="overhead", recipe="uniform")
     record = Runner(arch, cfg).run()
     if record["status"] != "ok":
@@ -87,7 +87,7 @@ def check(arch: str = "seed000_net0", device: str = "auto", epochs: int = 3,
                      momentum=record["momentum"])
     runner_s = statistics.median(record["epoch_times_s"])
     bare_s = statistics.median(bare)
-    reason = graphs_unsupported(dev, precision)
+    reason = graphs_unsupported(dev.type, precision)
     graphs = {"mode_fallback_reason": reason} if reason else \
         Runner(arch, cfg.replace(mode="graphs")).run()
     graphs_ok = graphs.get("status") == "ok" and graphs.get("mode") == "graphs"

@@ -1,25 +1,31 @@
 """The one runner: every case, every option, the only training loop in the project.
 
-A case is (architecture, RunConfig). The runner builds the model from the registry and the data
-from ``data/``, warms up on a throwaway copy (cuDNN autotune, compile), then trains exactly N
-epochs from the seed, timing each epoch (CUDA events on the GPU, the host clock on the CPU) and
-evaluating between epochs outside the timed region. After training it measures test accuracy,
-runs a short untimed profiler window and writes the record.
+A case is (architecture, RunConfig), and its lifecycle exists once, in ``Runner.lifecycle``:
+
+    setup (plan -> build -> warm-up -> capture -> arm) -> epochs -> finish | fail -> save -> release
+
+``plan`` (bench/plan.py) decides everything without torch work; ``build`` makes the data,
+model and optimizer from the plan; ``warmup`` trains a throwaway copy for every batch shape an
+epoch will see (cuDNN autotune, compile); ``capture`` records the CUDA graph in graphs mode. The
+epochs are timed (CUDA events on the GPU, the host clock on the CPU) and evaluated in between,
+outside the timed region. ``finish`` measures test accuracy, runs a short untimed profiler window
+and draws the pictures. The record (bench/records.py) is filled from each phase's results.
 
 Under pytest-benchmark, ``train_epoch`` is the timed function (one round per epoch) and
-``evaluate_pending`` its untimed setup; ``run()`` drives the same methods without pytest.
+``evaluate_pending`` its untimed teardown; ``run()`` drives the same lifecycle without pytest.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import datetime as dt
 import gc
 import math
 import statistics
 import time
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -28,12 +34,13 @@ import torch.nn.functional as F
 import data
 import models
 
-from . import artifacts, profiling
+from . import artifacts, profiling, records
 from .config import RunConfig
-from .env import environment, resolve_device
+from .env import environment
+from .plan import CasePlan, graphs_unsupported, normalization, plan  # noqa: F401 (re-exported)
 from .progress import Progress
-from .records import SCHEMA_VERSION, append_jsonl
-from .timing import make_timer, percentile, synchronize, timer_name
+from .records import append_jsonl
+from .timing import make_timer, percentile, synchronize
 
 # Step losses kept in the record: averaged into at most this many points per epoch, enough for
 # the report's curve and small enough that a 6,000-step epoch (batch 10) stays a few KB.
@@ -42,33 +49,8 @@ LOSS_POINTS_PER_EPOCH = 100
 DTYPES = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def _normalization(spec) -> tuple[float, float] | None:
-    """A recipe's normalization as make_loaders takes it: None means the dataset's mean/std."""
-    if spec == "dataset":
-        return None
-    if spec == "none":
-        return (0.0, 1.0)  # ToTensor only: pixels in [0, 1]
-    return tuple(spec)
-
-
 def _first_batch(loader):
     return next(iter(loader))
-
-
-def _num_samples(loader) -> int:
-    n = getattr(loader, "num_samples", None)
-    return n if n is not None else len(loader.dataset)
-
-
-def graphs_unsupported(device: torch.device, precision: str) -> str | None:
-    """Why the graphs mode cannot run here (the runner then falls back to eager), or None."""
-    if device.type != "cuda":
-        return f"CUDA graphs need a CUDA device; ran eager on {device.type}"
-    if precision == "fp16":
-        return ("fp16 needs a GradScaler, whose inf/NaN check reads a flag back to the host "
-                "every step, which a CUDA graph cannot capture; ran eager (bf16 needs no scaler "
-                "and works with graphs)")
-    return None
 
 
 class Diverged(RuntimeError):
@@ -82,10 +64,8 @@ EXPLODED = 100
 
 
 def case_id(arch: str, cfg: RunConfig) -> str:
-    """``<arch>-<dataset>-<precision>[-<loader>][-<mode>]-r<repeat>``: the loader and mode
-    appear only when not the defaults, so ids of plain runs stay comparable across versions."""
-    extra = [v for v, default in ((cfg.loader, "resident"), (cfg.mode, "eager")) if v != default]
-    return "-".join([arch, cfg.dataset, cfg.precision, *extra, f"r{cfg.repeat}"])
+    """``<arch>-<dataset>-<precision>[-<loader>][-<mode>]-r<repeat>`` (see records.case_id)."""
+    return records.case_id(arch, cfg.dataset, cfg.precision, cfg.loader, cfg.mode, cfg.repeat)
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -97,6 +77,27 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass
+class Training:
+    """What a training run holds: the model, the one it steps (compiled or not), its optimizer
+    and the fp16 GradScaler (None otherwise)."""
+
+    model: torch.nn.Module
+    step_model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+
+
+@dataclass
+class Epoch:
+    """One timed epoch, waiting for its untimed bookkeeping."""
+
+    seconds: float
+    step_ms: list[float]
+    losses: list[torch.Tensor]
+    images: int
+
+
 class Runner:
     def __init__(self, arch: str, config: RunConfig, suspend_capture=None):
         self.arch = arch
@@ -104,155 +105,108 @@ class Runner:
         self.case_id = case_id(arch, config)
         self._suspend = suspend_capture
         self._t_start = time.perf_counter()
-        self._pending_eval = False
+        self._pending: Epoch | None = None
+        self._step_ms: list[float] = []
         self._saved = False
         self.epochs_done = 0
-        self.record: dict = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": config.run_id,
-            "case_id": self.case_id,
-            "arch": arch,
-            "dataset": config.dataset,
-            "precision": config.precision,
-            "recipe": config.recipe,
-            "seed": config.seed,
-            "repeat": config.repeat,
-            "status": "error",
-            "error": None,
-            "started_at": _now(),
-            "epoch_times_s": [],
-            "train_loss": [],
-            "val_loss": [],
-            "val_accuracy": [],
-            "train_loss_steps": [],
-        }
+        self.plan: CasePlan | None = None
+        self.record = records.Record(case=records.Case(
+            arch=arch, dataset=config.dataset, precision=config.precision, loader=config.loader,
+            mode_requested=config.mode, repeat=config.repeat, seed=config.seed,
+            recipe=config.recipe, run_id=config.run_id, case_id=self.case_id,
+            started_at=_now()))
 
-    # ---- setup -----------------------------------------------------------------------------
+    @property
+    def epochs(self) -> int:
+        return self.plan.recipe.epochs
+
+    # ---- the lifecycle ---------------------------------------------------------------------
+
+    def lifecycle(self, train: Callable[[], None]) -> dict:
+        """setup -> ``train()`` -> finish, or fail; then save and release, exactly once each.
+        Never raises for a failed case: the record's ``status`` says what happened."""
+        try:
+            self.setup()
+            train()
+            self.finish()
+        except Exception as exc:  # noqa: BLE001 - every failure is recorded, not lost
+            self.fail(exc)
+        finally:
+            self.save()
+            self.release()
+        return self.result()
+
+    def run(self) -> dict:
+        """Train and measure without pytest (the same lifecycle the benchmark case uses)."""
+        return self.lifecycle(self.train_all_epochs)
+
+    def result(self) -> dict:
+        """The record as JSON: flat, one key per field (a fresh copy)."""
+        return records.to_json(self.record)
+
+    # ---- setup: plan, build, warm-up, capture ------------------------------------------------
 
     def setup(self) -> None:
-        """Everything before the timed epochs: data, model, optimizer, precision, warm-up."""
-        cfg = self.cfg
-        self.device = resolve_device(cfg.device)
-        self.record.update(environment(self.device))
-        info = data.DATASETS[cfg.dataset]
-        self.spec = models.get_spec(self.arch, input_shape=tuple(info.image_shape),
-                                    num_classes=info.num_classes)
-        desc = models.describe(self.arch, input_shape=tuple(info.image_shape),
-                               num_classes=info.num_classes)
-        recipe = self.spec.recipe if cfg.recipe == "seed" else models.UNIFORM_RECIPE
-        self.batch_size = cfg.batch_size or recipe.batch_size
-        self.lr = cfg.lr if cfg.lr is not None else recipe.lr
-        self.epochs = cfg.epochs or recipe.epochs
-        # The loss belongs to the architecture: the Lab 4 bug variant keeps nll-on-softmax
-        # whatever the recipe, since that bug is what it exists to show.
-        self.loss_name = self.spec.recipe.loss
-        normalize = _normalization(recipe.normalize)
-        self.mode, fallback = cfg.mode, None
-        if cfg.mode == "graphs":
-            fallback = graphs_unsupported(self.device, cfg.precision)
-            self.mode = "eager" if fallback else "graphs"
-        # A graph replays fixed shapes: the last, smaller batch of an epoch is dropped.
-        drop_last = recipe.drop_last or self.mode == "graphs"
-        self.record.update({k: desc[k] for k in (
-            "family", "tags", "depth", "kernel_sizes", "strides", "paddings", "padding", "pooling",
-            "width", "params", "flops_per_image", "train_flops_per_image", "receptive_field",
-            "activation_bytes_per_image", "layers", "description", "reported")})
-        self.record.update(
-            optimizer=recipe.optimizer, lr=self.lr, momentum=recipe.momentum,
-            batch_size=self.batch_size, eval_batch_size=recipe.eval_batch_size,
-            epochs=self.epochs, loss_fn=self.loss_name, drop_last=drop_last,
-            channels_last=cfg.channels_last, compile=cfg.compile,
-            mode=self.mode, mode_requested=cfg.mode, mode_fallback_reason=fallback,
-            tf32=cfg.tf32,
-            limit_train=cfg.limit_train, target_acc=cfg.target_acc,
-            timer=timer_name(self.device),
-        )
-        self.loaders = data.make_loaders(
-            cfg.dataset, batch_size=self.batch_size, eval_batch_size=recipe.eval_batch_size,
-            device=self.device, data_dir=cfg.data_dir, download=cfg.download, seed=cfg.seed,
-            limit_train=cfg.limit_train, val_size=self._val_size(info), loader=cfg.loader,
-            normalize=normalize, drop_last=drop_last, channels_last=cfg.channels_last,
-            num_workers=cfg.num_workers)
-        # The loaders' "device" is "cuda:0"-style; the record keeps the environment's type.
-        self.record.update({k: v for k, v in self.loaders.info.items() if k != "device"})
-        self.recipe = recipe
+        """Everything before the timed epochs."""
+        self.plan = plan(self.arch, self.cfg)
+        self.record.conditions = self.plan.conditions()
+        self.build()
+        self.warmup()
+        torch.manual_seed(self.cfg.seed)  # the measured model starts from the seed
+        self.training = self._make_training()
+        self._step = self._eager_step
+        if self.plan.mode == "graphs":
+            self.capture()
+        torch.manual_seed(self.cfg.seed)  # and dropout draws the same numbers on every run
+        self._arm()
 
+    def build(self) -> None:
+        """The device, the architecture's facts, the data and the precision settings."""
+        cfg, p = self.cfg, self.plan
+        self.device = data.resolve_device(cfg.device)
+        self.record.environment = records.pick(records.Environment, environment(self.device),
+                                               strict=True)
+        desc = models.describe(self.arch, input_shape=p.spec.input_shape,
+                               num_classes=p.spec.num_classes)
+        self.record.architecture = records.pick(records.Architecture, desc)
+        self.loaders = data.make_loaders(
+            cfg.dataset, batch_size=p.recipe.batch_size, eval_batch_size=p.recipe.eval_batch_size,
+            device=self.device, data_dir=cfg.data_dir, download=cfg.download, seed=cfg.seed,
+            limit_train=cfg.limit_train, val_size=p.val_size, loader=cfg.loader,
+            normalize=normalization(p.recipe.normalize), drop_last=p.recipe.drop_last,
+            channels_last=cfg.channels_last, num_workers=cfg.num_workers)
+        self.record.data = records.pick(records.Data, self.loaders.info, strict=True)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # autotune per shape; the warm-up pays for it
             torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
             torch.backends.cudnn.allow_tf32 = cfg.tf32
         self._amp_dtype = DTYPES[cfg.precision]
 
-        self._warmup()
-        torch.manual_seed(cfg.seed)  # the measured model starts from the seed, not after warm-up
-        self.model, self.step_model, self.optimizer, self.scaler = self._make_training()
-        self._step = self._eager_step
-        if self.mode == "graphs":
-            t0 = time.perf_counter()
-            self._step = self._capture_graph()
-            self.record["capture_s"] = time.perf_counter() - t0
-        torch.manual_seed(cfg.seed)  # and dropout draws the same numbers on every run
-        self.timer = make_timer(self.device, len(self.loaders.train))
-        if self.device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(self.device)
-        self.progress = Progress(self.case_id, self.epochs, enabled=cfg.progress,
-                                 suspend=self._suspend)
+    def warmup(self) -> None:
+        """Untimed steps on a throwaway copy, for every batch shape the epoch will see."""
+        t0 = time.perf_counter()
+        torch.manual_seed(self.cfg.seed + 1)
+        t = self._make_training()
+        x, y = self._to_device(*_first_batch(self.loaders.train))
+        shapes = [x.shape[0]]
+        remainder = self.loaders.train.num_samples % self.plan.recipe.batch_size
+        if remainder and not self.plan.recipe.drop_last:
+            shapes.append(remainder)  # the last, smaller batch: cuDNN autotunes per shape
+        compile_s = None
+        for i, n in enumerate([shapes[0]] * max(1, self.cfg.warmup_steps) + shapes[1:]):
+            t_step = time.perf_counter()
+            self._train_step(t, x[:n], y[:n])
+            if i == 0 and self.cfg.compile:
+                synchronize(self.device)
+                compile_s = time.perf_counter() - t_step
+        with torch.no_grad(), self._autocast():
+            xe, _ = self._to_device(*_first_batch(self.loaders.test))
+            t.step_model.eval()(xe)
+        synchronize(self.device)
+        self.record.timing.warmup_s = time.perf_counter() - t0
+        self.record.timing.compile_s = compile_s
 
-    def _val_size(self, info) -> int:
-        if self.cfg.val_size is not None:
-            return self.cfg.val_size
-        return 5000 if info.train_size else 256  # synthetic data has no fixed size
-
-    def _autocast(self, cache: bool = True):
-        """The one place precision is applied; fp32 is the do-nothing path. Inside a CUDA
-        graph capture autocast must not cache casted weights (``cache=False``)."""
-        if self._amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self._amp_dtype, cache_enabled=cache)
-
-    def _make_training(self):
-        model = models.build(self.spec).to(self.device)
-        if self.cfg.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        step_model = torch.compile(model, mode=self.cfg.compile) if self.cfg.compile else model
-        if self.recipe.optimizer == "sgd":
-            opt = torch.optim.SGD(model.parameters(), lr=self.lr, momentum=self.recipe.momentum)
-        elif self.recipe.optimizer == "adam":
-            # capturable keeps Adam's step counter on the device, so a graph can replay it.
-            opt = torch.optim.Adam(model.parameters(), lr=self.lr,
-                                   capturable=self.mode == "graphs")
-        else:
-            raise ValueError(f"unknown optimizer {self.recipe.optimizer!r}")
-        # fp16 needs loss scaling to keep small gradients representable; bf16 and fp32 do not.
-        scaler = torch.amp.GradScaler(self.device.type) if self.cfg.precision == "fp16" else None
-        return model, step_model, opt, scaler
-
-    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        if self.loss_name == "nll_on_softmax":
-            return F.nll_loss(out.float(), y, reduction=reduction)
-        return F.cross_entropy(out, y, reduction=reduction)
-
-    def _train_step(self, model, opt, scaler, x, y, capturing: bool = False) -> torch.Tensor:
-        """One step. While a CUDA graph is being captured the gradients stay as they are
-        (set to None before capture, so backward writes rather than accumulates) and autocast
-        must not cache casted weights."""
-        with self._autocast(cache=not capturing):
-            loss = self._loss(model(x), y)
-        if not capturing:
-            opt.zero_grad(set_to_none=True)
-        if scaler is None:
-            loss.backward()
-            opt.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        return loss.detach()
-
-    def _eager_step(self, x, y) -> torch.Tensor:
-        return self._train_step(self.step_model, self.optimizer, self.scaler, x, y)
-
-    def _capture_graph(self):
+    def capture(self) -> None:
         """Capture forward, loss, backward and optimizer step in one CUDA graph.
 
         Follows PyTorch's whole-network recipe: static input/label buffers, three warm-up steps
@@ -262,29 +216,22 @@ class Runner:
         buffer or Adam moment at step 0 is exactly the fresh state) and the measured training
         starts from the seed like every other mode.
         """
-        model, opt = self.model, self.optimizer
+        t0 = time.perf_counter()
+        t = self.training
         x0, y0 = self._to_device(*_first_batch(self.loaders.train))
-        static_x = x0.clone(memory_format=torch.preserve_format)
-        static_y = y0.clone()
-        saved = [p.detach().clone() for p in model.parameters()]
+        static_x, static_y = x0.clone(memory_format=torch.preserve_format), y0.clone()
+        saved = [p.detach().clone() for p in t.model.parameters()]
         side = torch.cuda.Stream(self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
             for _ in range(3):
-                self._train_step(model, opt, None, static_x, static_y)
+                self._train_step(t, static_x, static_y)
         torch.cuda.current_stream(self.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        opt.zero_grad(set_to_none=True)
+        t.optimizer.zero_grad(set_to_none=True)
         with torch.cuda.graph(graph):
-            static_loss = self._train_step(model, opt, None, static_x, static_y,
-                                           capturing=True)
-        with torch.no_grad():
-            for p, s in zip(model.parameters(), saved, strict=True):
-                p.copy_(s)
-            for state in opt.state.values():
-                for value in state.values():
-                    if torch.is_tensor(value):
-                        value.zero_()
+            static_loss = self._train_step(t, static_x, static_y, capturing=True)
+        _restore(t, saved)
         torch.cuda.synchronize(self.device)
 
         def step(x, y) -> torch.Tensor:
@@ -294,7 +241,68 @@ class Runner:
             return static_loss.clone()
 
         self._graph = graph  # keep the graph (and its memory pool) alive with the runner
-        return step
+        self._step = step
+        self.record.timing.capture_s = time.perf_counter() - t0
+
+    def _arm(self) -> None:
+        """Timer, peak-memory counter and progress bar, just before the first timed epoch."""
+        self.timer = make_timer(self.device, len(self.loaders.train))
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        self.progress = Progress(self.case_id, self.epochs, enabled=self.cfg.progress,
+                                 suspend=self._suspend)
+
+    # ---- training ----------------------------------------------------------------------------
+
+    def _autocast(self, cache: bool = True):
+        """The one place precision is applied; fp32 is the do-nothing path. Inside a CUDA
+        graph capture autocast must not cache casted weights (``cache=False``)."""
+        if self._amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self._amp_dtype, cache_enabled=cache)
+
+    def _make_training(self) -> Training:
+        recipe = self.plan.recipe
+        model = models.build(self.plan.spec).to(self.device)
+        if self.cfg.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        step_model = torch.compile(model, mode=self.cfg.compile) if self.cfg.compile else model
+        if recipe.optimizer == "sgd":
+            opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+        elif recipe.optimizer == "adam":
+            # capturable keeps Adam's step counter on the device, so a graph can replay it.
+            opt = torch.optim.Adam(model.parameters(), lr=recipe.lr,
+                                   capturable=self.plan.mode == "graphs")
+        else:
+            raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
+        # fp16 needs loss scaling to keep small gradients representable; bf16 and fp32 do not.
+        scaler = torch.amp.GradScaler(self.device.type) if self.cfg.precision == "fp16" else None
+        return Training(model, step_model, opt, scaler)
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        if self.plan.recipe.loss == "nll_on_softmax":
+            return F.nll_loss(out.float(), y, reduction=reduction)
+        return F.cross_entropy(out, y, reduction=reduction)
+
+    def _train_step(self, t: Training, x, y, capturing: bool = False) -> torch.Tensor:
+        """One step. While a CUDA graph is being captured the gradients stay as they are
+        (set to None before capture, so backward writes rather than accumulates), autocast
+        must not cache casted weights, and there is no scaler (fp16 never captures)."""
+        with self._autocast(cache=not capturing):
+            loss = self._loss(t.step_model(x), y)
+        if not capturing:
+            t.optimizer.zero_grad(set_to_none=True)
+        if t.scaler is None:
+            loss.backward()
+            t.optimizer.step()
+        else:
+            t.scaler.scale(loss).backward()
+            t.scaler.step(t.optimizer)
+            t.scaler.update()
+        return loss.detach()
+
+    def _eager_step(self, x, y) -> torch.Tensor:
+        return self._train_step(self.training, x, y)
 
     def _to_device(self, x, y):
         if x.device != self.device:  # the DataLoader path yields CPU tensors
@@ -304,39 +312,14 @@ class Runner:
                 x = x.contiguous(memory_format=torch.channels_last)
         return x, y
 
-    def _warmup(self) -> None:
-        """Untimed steps on a throwaway copy, for every batch shape the epoch will see."""
-        t0 = time.perf_counter()
-        torch.manual_seed(self.cfg.seed + 1)
-        model, step_model, opt, scaler = self._make_training()
-        x, y = self._to_device(*_first_batch(self.loaders.train))
-        shapes = [x.shape[0]]
-        remainder = _num_samples(self.loaders.train) % self.batch_size
-        if remainder and not self.recipe.drop_last:
-            shapes.append(remainder)  # the last, smaller batch: cuDNN autotunes per shape
-        compile_s = None
-        for i, n in enumerate([shapes[0]] * max(1, self.cfg.warmup_steps) + shapes[1:]):
-            t = time.perf_counter()
-            self._train_step(step_model, opt, scaler, x[:n], y[:n])
-            if i == 0 and self.cfg.compile:
-                synchronize(self.device)
-                compile_s = time.perf_counter() - t
-        with torch.no_grad(), self._autocast():
-            xe, _ = self._to_device(*_first_batch(self.loaders.test))
-            step_model.eval()(xe)
-        synchronize(self.device)
-        self.record.update(warmup_s=time.perf_counter() - t0, compile_s=compile_s)
-        del model, step_model, opt, scaler
-
-    # ---- the timed part --------------------------------------------------------------------
+    # ---- the timed part ----------------------------------------------------------------------
 
     def train_epoch(self) -> None:
         """One epoch of training: the timed region. Returns after the device has finished."""
-        model, step = self.step_model, self._step
-        loader = self.loaders.train
+        step, loader = self._step, self.loaders.train
         if hasattr(loader, "set_epoch"):
             loader.set_epoch(self.epochs_done)  # epoch k's order depends on (seed, k) only
-        model.train()
+        self.training.step_model.train()
         losses, n_images = [], 0
         self.timer.start()
         for x, y in loader:
@@ -346,50 +329,53 @@ class Runner:
             self.timer.step()
         epoch_s, step_ms = self.timer.stop()
         synchronize(self.device)
-        self._last = (epoch_s, step_ms, losses, n_images)
-        self._pending_eval = True
+        self._pending = Epoch(epoch_s, step_ms, losses, n_images)
 
     def evaluate_pending(self) -> None:
         """Untimed bookkeeping after an epoch: divergence check, validation, progress."""
-        if not self._pending_eval:
+        epoch, self._pending = self._pending, None
+        if epoch is None:
             return
-        self._pending_eval = False
-        epoch_s, step_ms, losses, n_images = self._last
         self.epochs_done += 1
-        step_losses = torch.stack(losses).float().cpu() if losses else torch.zeros(0)
-        r = self.record
-        r["epoch_times_s"].append(epoch_s)
-        r.setdefault("_step_ms", []).extend(step_ms)
-        r["images_per_epoch"] = n_images
+        timing, out = self.record.timing, self.record.outcome
+        timing.epoch_times_s.append(epoch.seconds)
+        timing.images_per_epoch = epoch.images
+        self._step_ms.extend(epoch.step_ms)
+        step_losses = torch.stack(epoch.losses).float().cpu() if epoch.losses else torch.zeros(0)
+        out.train_loss.append(self._check_losses(step_losses))
+        chunk = max(1, math.ceil(len(step_losses) / LOSS_POINTS_PER_EPOCH))
+        out.train_loss_steps.extend(float(c.mean()) for c in torch.split(step_losses, chunk))
+        if self.loaders.val is not None:
+            vl, va = self.evaluate(self.loaders.val)
+            out.val_loss.append(vl)
+            out.val_accuracy.append(va)
+            target = self.cfg.target_acc
+            if target is not None and timing.time_to_target_s is None and va >= target:
+                timing.time_to_target_s = sum(timing.epoch_times_s)
+        self.progress.update(epoch=self.epochs_done, loss=out.train_loss[-1],
+                             val_acc=out.val_accuracy[-1] if out.val_accuracy else None,
+                             s_per_epoch=epoch.seconds)
+
+    def _check_losses(self, step_losses: torch.Tensor) -> float | None:
+        """The epoch's mean loss; raises Diverged on a NaN/inf step or an exploded mean."""
+        lr = self.plan.recipe.lr
         bad = (~torch.isfinite(step_losses)).nonzero()
         if len(bad):
             step = int(bad[0]) + 1
             raise Diverged(f"training loss became {float(step_losses[step - 1])} at epoch "
-                           f"{self.epochs_done}, step {step} (lr {self.lr})")
+                           f"{self.epochs_done}, step {step} (lr {lr})")
         mean_loss = float(step_losses.mean()) if len(step_losses) else None
-        limit = EXPLODED * math.log(self.spec.num_classes)
-        if mean_loss is not None and self.loss_name == "cross_entropy" and mean_loss > limit:
+        limit = EXPLODED * math.log(self.plan.spec.num_classes)
+        if mean_loss is not None and self.plan.recipe.loss == "cross_entropy" \
+                and mean_loss > limit:
             raise Diverged(f"training loss exploded to {mean_loss:.3g} (> {limit:.0f}) in epoch "
-                           f"{self.epochs_done} (lr {self.lr})")
-        r["train_loss"].append(mean_loss)
-        chunk = max(1, math.ceil(len(step_losses) / LOSS_POINTS_PER_EPOCH))
-        r["train_loss_steps"].extend(
-            float(c.mean()) for c in torch.split(step_losses, chunk))
-        if self.loaders.val is not None:
-            vl, va = self.evaluate(self.loaders.val)
-            r["val_loss"].append(vl)
-            r["val_accuracy"].append(va)
-            target = self.cfg.target_acc
-            if target is not None and r.get("time_to_target_s") is None and va >= target:
-                r["time_to_target_s"] = sum(r["epoch_times_s"])
-        self.progress.update(epoch=self.epochs_done, loss=r["train_loss"][-1],
-                             val_acc=r["val_accuracy"][-1] if r["val_accuracy"] else None,
-                             s_per_epoch=epoch_s)
+                           f"{self.epochs_done} (lr {lr})")
+        return mean_loss
 
     @torch.no_grad()
     def evaluate(self, loader) -> tuple[float, float]:
         """(mean loss, accuracy) over a loader; one host-device sync at the end."""
-        model = self.step_model
+        model = self.training.step_model
         model.eval()
         total = torch.zeros((), device=self.device, dtype=torch.float64)
         correct = torch.zeros((), device=self.device, dtype=torch.int64)
@@ -404,39 +390,34 @@ class Runner:
         model.train()
         return float(total) / max(n, 1), int(correct) / max(n, 1)
 
-    # ---- after training --------------------------------------------------------------------
+    def train_all_epochs(self) -> None:
+        for _ in range(self.epochs):
+            self.train_epoch()
+            self.evaluate_pending()
+
+    # ---- after training ----------------------------------------------------------------------
 
     def finish(self) -> None:
-        """Test accuracy, peak memory, profiler window, pictures; marks the case ok."""
+        """Test accuracy, timing summary, profiler window, pictures; marks the case ok."""
         self.evaluate_pending()
-        r = self.record
         self.progress.close()
+        timing, out = self.record.timing, self.record.outcome
         # The CUDA caching allocator's peak over the timed epochs; the CPU has no per-run
         # equivalent (the process's max RSS mixes in data loading and earlier cases).
-        r["peak_memory_bytes"] = torch.cuda.max_memory_allocated(self.device) \
-            if self.device.type == "cuda" else None
-        r["test_loss"], r["test_accuracy"] = self.evaluate(self.loaders.test)
-        times = r["epoch_times_s"]
-        steps = r.pop("_step_ms", [])
-        r["epoch_time_median_s"] = statistics.median(times) if times else None
-        r["images_per_s"] = r["images_per_epoch"] / r["epoch_time_median_s"] if times else None
-        r["step_time_ms_p50"] = percentile(steps, 0.5)
-        r["step_time_ms_p90"] = percentile(steps, 0.9)
-        r["train_time_s"] = sum(times)
-        r.setdefault("time_to_target_s", None)
-        if self.cfg.profile:
+        if self.device.type == "cuda":
+            timing.peak_memory_bytes = torch.cuda.max_memory_allocated(self.device)
+        out.test_loss, out.test_accuracy = self.evaluate(self.loaders.test)
+        times = timing.epoch_times_s
+        if times:
+            timing.epoch_time_median_s = statistics.median(times)
+            timing.images_per_s = timing.images_per_epoch / timing.epoch_time_median_s
+        timing.step_time_ms_p50 = percentile(self._step_ms, 0.5)
+        timing.step_time_ms_p90 = percentile(self._step_ms, 0.9)
+        timing.train_time_s = sum(times)
+        if self.cfg.torch_profile:
             self._profile()
-        else:
-            r.update(top_ops=[], gpu_busy_fraction=None, trace_dir=None, trace_files=[])
-        out = Path(self.cfg.results_dir) / "artifacts" / self.cfg.run_id / self.case_id
-        if self.cfg.artifacts:
-            x, _ = self._to_device(*_first_batch(self.loaders.test))
-            r.update(artifacts.save_images(self.model, x[0], out))
-        if self.cfg.save_checkpoint:
-            out.mkdir(parents=True, exist_ok=True)
-            torch.save(self.model.state_dict(), out / "model.pt")
-            r["checkpoint"] = str(out / "model.pt")
-        r["status"] = "ok"
+        self._save_artifacts()
+        out.status = "ok"
 
     def _profile(self) -> None:
         root = Path(self.cfg.trace_dir or Path(self.cfg.results_dir) / "traces")
@@ -455,58 +436,64 @@ class Runner:
         summary = profiling.run_window(step, self.device, trace_dir, self.case_id,
                                        self.cfg.profile_wait, self.cfg.profile_warmup,
                                        self.cfg.profile_active)
-        self.record.update(summary, trace_dir=str(trace_dir))
+        self.record.profile = records.pick(records.Profile, {**summary,
+                                                             "trace_dir": str(trace_dir)})
+
+    def _save_artifacts(self) -> None:
+        out = Path(self.cfg.results_dir) / "artifacts" / self.cfg.run_id / self.case_id
+        model, a = self.training.model, self.record.artifacts
+        if self.cfg.artifacts:
+            x, _ = self._to_device(*_first_batch(self.loaders.test))
+            images = artifacts.save_images(model, x[0], out)
+            a.kernels_image, a.feature_maps_image = images["kernels_image"], \
+                images["feature_maps_image"]
+        if self.cfg.save_checkpoint:
+            out.mkdir(parents=True, exist_ok=True)
+            torch.save(model.state_dict(), out / "model.pt")
+            a.checkpoint = str(out / "model.pt")
 
     def fail(self, exc: BaseException) -> None:
-        """Classify a failure into the record and release what the case held."""
-        r = self.record
+        """Classify a failure into the record (release comes after, in the lifecycle)."""
+        out = self.record.outcome
         if isinstance(exc, Diverged):
-            r["status"] = "diverged"
+            out.status = "diverged"
         elif _is_oom(exc):
-            r["status"] = "oom"
+            out.status = "oom"
         else:
-            r["status"] = "error"
-        r["error"] = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}"
-        if r["status"] == "error":
-            r["traceback"] = "".join(traceback.format_exception(exc))[-4000:]
-        r.pop("_step_ms", None)
+            out.status = "error"
+        out.error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}"
+        if out.status == "error":
+            out.traceback = "".join(traceback.format_exception(exc))[-4000:]
         progress = getattr(self, "progress", None)
         if progress is not None:
             progress.close()
-        self.release()
+
+    def save(self) -> Path:
+        """Append the record to <results_dir>/<run_id>.jsonl (once)."""
+        path = Path(self.cfg.results_dir) / f"{self.cfg.run_id}.jsonl"
+        if not self._saved:
+            self.record.case.finished_at = _now()
+            self.record.case.wall_s = time.perf_counter() - self._t_start
+            append_jsonl(path, self.result())
+            self._saved = True
+        return path
 
     def release(self) -> None:
-        for name in ("model", "step_model", "optimizer", "scaler", "loaders", "_graph", "_step"):
+        """Drop everything the case holds on the device (once per case, by the lifecycle)."""
+        for name in ("training", "loaders", "_graph", "_step"):
             if hasattr(self, name):
                 delattr(self, name)
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
 
-    def save(self) -> Path:
-        """Append the record to <results_dir>/<run_id>.jsonl (once)."""
-        path = Path(self.cfg.results_dir) / f"{self.cfg.run_id}.jsonl"
-        if not self._saved:
-            self.record["finished_at"] = _now()
-            self.record["wall_s"] = time.perf_counter() - self._t_start
-            append_jsonl(path, self.record)
-            self._saved = True
-        return path
 
-    def train_all_epochs(self) -> None:
-        for _ in range(self.epochs):
-            self.train_epoch()
-            self.evaluate_pending()
-
-    def run(self) -> dict:
-        """Train and measure without pytest; never raises for a failed case (see ``status``)."""
-        try:
-            self.setup()
-            self.train_all_epochs()
-            self.finish()
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded, not lost
-            self.fail(exc)
-        finally:
-            self.save()
-        self.release()
-        return copy.deepcopy(self.record)
+def _restore(t: Training, saved: list[torch.Tensor]) -> None:
+    """Put back the weights saved before graph capture and zero the optimizer's state."""
+    with torch.no_grad():
+        for p, s in zip(t.model.parameters(), saved, strict=True):
+            p.copy_(s)
+        for state in t.optimizer.state.values():
+            for value in state.values():
+                if torch.is_tensor(value):
+                    value.zero_()

@@ -282,11 +282,19 @@ class Loaders:
     info: dict[str, Any]  # flat, JSON-safe; goes into result records
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> cuda when available, else cpu."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+def resolve_device(name: str | torch.device) -> torch.device:
+    """A concrete device: "auto" picks CUDA when there is one; "cuda" gets its index, so that
+    tensors' devices compare equal to it (cuda:0 != cuda)."""
+    if str(name) == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"--device {name}: CUDA is not available on this machine "
+                               f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+    return device
 
 
 def make_loaders(
@@ -299,7 +307,7 @@ def make_loaders(
     download: bool = True,
     seed: int = 0,
     limit_train: int | None = None,
-    val_size: int = 5000,
+    val_size: int | None = None,
     loader: str = "resident",
     normalize: tuple[float, float] | None = None,
     drop_last: bool = False,
@@ -312,8 +320,8 @@ def make_loaders(
 ) -> Loaders:
     """Load ``name`` and build train (shuffled), val and test (in order) loaders.
 
-    The validation split (``val_size`` images, 0 for none -> ``val`` is None) is carved from
-    the training set first, then ``limit_train`` keeps a stratified subset of the rest.
+    The validation split (``val_size`` images, 0 for none -> ``val`` is None, None -> the
+    dataset's default) is carved from the training set first, then ``limit_train`` keeps a stratified subset of the rest.
     Both use ``split_seed`` (default: ``seed``); the train order uses ``seed``.
     ``normalize``: None -> the dataset's mean/std, (0.0, 1.0) -> ToTensor scaling only.
     ``drop_last`` applies to the train loader only: evaluation always sees every sample.
@@ -331,6 +339,7 @@ def make_loaders(
         info.name, data_dir=data_dir, download=download, synthetic_sizes=synthetic_sizes,
         seed=data_seed, strict=strict,
     )
+    val_size = info.val_size if val_size is None else val_size
     train_idx, val_idx = split_validation(len(arrays.train_labels), val_size, data_seed)
     if limit_train is not None:
         keep = stratified_subset(

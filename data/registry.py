@@ -29,61 +29,46 @@ class DatasetInfo:
     test_size: int | None = 10_000
     classes: tuple[str, ...] = ()
     stats_source: str = ""  # where mean/std came from
+    # Validation images carved from the training split when none is asked for: 5,000 of a real
+    # dataset's 60,000 (the test split stays untouched for the final accuracy).
+    val_size: int = 5000
 
     @property
     def is_real(self) -> bool:
         return self.folder is not None
 
 
+DIGITS = tuple(str(d) for d in range(10))
+
+
+def _idx(name: str, folder: str, mean: float, std: float, classes: tuple[str, ...],
+         stats_source: str) -> DatasetInfo:
+    """A real MNIST-style dataset: its torchvision class is named like its folder."""
+    return DatasetInfo(name, folder, folder, mean, std, classes=classes,
+                       stats_source=stats_source)
+
+
 DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo(
-        name="mnist",
-        folder="MNIST",
-        torchvision_cls="MNIST",
-        mean=0.1307,
-        std=0.3081,
-        classes=tuple(str(d) for d in range(10)),
-        # The standard values (PyTorch examples/mnist), widely reported as the training
-        # split's 0.13066 / 0.30811. Not recomputed here: MNIST train images are not
-        # available offline.
-        stats_source="standard 0.1307/0.3081 (PyTorch examples/mnist); not recomputed",
-    ),
-    "fashion-mnist": DatasetInfo(
-        name="fashion-mnist",
-        folder="FashionMNIST",
-        torchvision_cls="FashionMNIST",
-        # Computed by us: all 60,000 x 784 = 47,040,000 training pixels, /255, float64,
-        # population std -> mean 0.286041, std 0.353024 (data/tests checks this to 1e-4).
-        mean=0.2860,
-        std=0.3530,
-        classes=(
-            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-        ),
-        stats_source="computed: training split, 47,040,000 pixels/255 -> 0.286041/0.353024",
-    ),
-    "kmnist": DatasetInfo(
-        name="kmnist",
-        folder="KMNIST",
-        torchvision_cls="KMNIST",
-        # Published values (not recomputed: no KMNIST copy is available offline here).
-        mean=0.1918,
-        std=0.3483,
-        classes=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
-        stats_source="published 0.1918/0.3483; not recomputed (no offline copy)",
-    ),
-    "synthetic": DatasetInfo(
-        name="synthetic",
-        folder=None,
-        torchvision_cls=None,
-        # Uniform uint8 noise: mean 127.5/255 = 0.5, std sqrt((256**2 - 1) / 12)/255 = 0.2898.
-        mean=0.5,
-        std=0.2898,
-        train_size=None,
-        test_size=None,
-        classes=tuple(str(d) for d in range(10)),
-        stats_source="analytic: discrete uniform 0..255",
-    ),
+    # The standard values (PyTorch examples/mnist), widely reported as the training split's
+    # 0.13066 / 0.30811. Not recomputed here: MNIST train images are not available offline.
+    "mnist": _idx("mnist", "MNIST", 0.1307, 0.3081, DIGITS,
+                  "standard 0.1307/0.3081 (PyTorch examples/mnist); not recomputed"),
+    # Computed by us: all 60,000 x 784 = 47,040,000 training pixels, /255, float64, population
+    # std -> mean 0.286041, std 0.353024 (data/tests checks this to 1e-4).
+    "fashion-mnist": _idx(
+        "fashion-mnist", "FashionMNIST", 0.2860, 0.3530,
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+         "Bag", "Ankle boot"),
+        "computed: training split, 47,040,000 pixels/255 -> 0.286041/0.353024"),
+    # Published values (not recomputed: no KMNIST copy is available offline here).
+    "kmnist": _idx("kmnist", "KMNIST", 0.1918, 0.3483,
+                   ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+                   "published 0.1918/0.3483; not recomputed (no offline copy)"),
+    # Uniform uint8 noise: mean 127.5/255 = 0.5, std sqrt((256**2 - 1) / 12)/255 = 0.2898.
+    # 256 validation images of its 2,048 training images.
+    "synthetic": DatasetInfo("synthetic", None, None, 0.5, 0.2898, train_size=None,
+                             test_size=None, classes=DIGITS, val_size=256,
+                             stats_source="analytic: discrete uniform 0..255"),
 }
 
 _ALIASES = {"fashionmnist": "fashion-mnist", "fmnist": "fashion-mnist"}

@@ -43,7 +43,7 @@ for stage in "${stages[@]}"; do
         --json "$OUT/throughput.json" | tee -a "$OUT/summary.txt" ;;
     modes)
       $PY -m pytest bench/ -m seed --epochs 10 --mode eager,compile,graphs \
-        -p no:cacheprovider -q --results-dir "$OUT" --run-id modes --no-profile \
+        -p no:cacheprovider -q --results-dir "$OUT" --run-id modes --no-torch-profile \
         --benchmark-disable > "$OUT/modes.log" 2>&1
       tail -3 "$OUT/modes.log" | tee -a "$OUT/summary.txt" ;;
     standard)

@@ -6,7 +6,7 @@ import shutil
 from bench import nightly
 
 SUITE = ["-k", "seed000_net4 or seed000_net5", "--dataset", "synthetic", "--epochs", "3",
-         "--limit-train", "1000", "--no-profile", "--no-artifacts"]
+         "--limit-train", "1000", "--no-torch-profile", "--no-artifacts"]
 
 
 def _speed_up(history, night, factor):

@@ -12,7 +12,7 @@ from bench.timing import CudaEventTimer, HostTimer, percentile
 
 
 def cfg(tmp_path, **kw):
-    base = dict(dataset="synthetic", device="cpu", epochs=2, profile=False, artifacts=False,
+    base = dict(dataset="synthetic", device="cpu", epochs=2, torch_profile=False, artifacts=False,
                 progress=False, results_dir=str(tmp_path), run_id="unit", warmup_steps=2,
                 val_size=256)
     return RunConfig(**{**base, **kw})
@@ -84,7 +84,7 @@ def test_oom_is_recorded_and_memory_released(tmp_path, monkeypatch):
     runner = Runner("seed000_net0", cfg(tmp_path))
     r = runner.run()
     assert r["status"] == "oom" and "out of memory" in r["error"]
-    assert not hasattr(runner, "model")
+    assert not hasattr(runner, "training")
 
 
 def test_unexpected_error_is_recorded_with_a_traceback(tmp_path):
@@ -94,7 +94,7 @@ def test_unexpected_error_is_recorded_with_a_traceback(tmp_path):
 
 
 def test_profiler_window_writes_a_trace_and_a_summary_on_cpu(tmp_path):
-    r = run("seed000_net4", tmp_path, epochs=1, profile=True, trace_dir=str(tmp_path / "tr"))
+    r = run("seed000_net4", tmp_path, epochs=1, torch_profile=True, trace_dir=str(tmp_path / "tr"))
     assert r["status"] == "ok", r["error"]
     assert r["gpu_busy_fraction"] is None  # CPU: no device kernels to count
     assert r["top_ops"] and all(op["self_cpu_ms"] >= 0 for op in r["top_ops"])
@@ -165,7 +165,7 @@ def test_cuda_event_timer_on_gpu():
 @pytest.mark.skipif(not torch.cuda.is_available(),
                     reason="the GPU-busy fraction needs CUDA kernels; CI has no GPU")
 def test_gpu_runner_records_events_memory_and_busy_fraction(tmp_path):
-    r = Runner("seed000_net0", cfg(tmp_path, device="cuda", profile=True, epochs=1,
+    r = Runner("seed000_net0", cfg(tmp_path, device="cuda", torch_profile=True, epochs=1,
                                    precision="bf16")).run()
     assert r["status"] == "ok", r["error"]
     assert r["timer"] == "cuda_event" and r["peak_memory_bytes"] > 0

@@ -64,7 +64,7 @@ def test_real_data_end_to_end(tmp_path, bench_env, fashion_dir):
 
 def test_divergent_cases_are_recorded_and_the_suite_goes_on(tmp_path, bench_env):
     proc = run_bench(["-k", "seed000_net0 or seed000_net4", "--dataset", "synthetic",
-                      "--epochs", "2", "--lr", "1e3", "--no-profile", "--no-artifacts",
+                      "--epochs", "2", "--lr", "1e3", "--no-torch-profile", "--no-artifacts",
                       "--run-id", "div", "--benchmark-disable"], bench_env, tmp_path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     records = read_jsonl(tmp_path / "results" / "div.jsonl")
@@ -76,7 +76,7 @@ def test_divergent_cases_are_recorded_and_the_suite_goes_on(tmp_path, bench_env)
 def test_killed_run_keeps_completed_cases(tmp_path, bench_env):
     cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
            "--device", "cpu", "--results-dir", str(tmp_path / "results"), "-k", "seed000",
-           "--dataset", "synthetic", "--epochs", "1", "--no-profile", "--no-artifacts",
+           "--dataset", "synthetic", "--epochs", "1", "--no-torch-profile", "--no-artifacts",
            "--run-id", "killed", "--benchmark-disable"]
     jsonl = tmp_path / "results" / "killed.jsonl"
     proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.DEVNULL,
@@ -111,7 +111,7 @@ def test_unit_tests_are_not_collected_by_pytest_bench(tmp_path, bench_env):
 def test_two_xdist_workers_save_every_case(tmp_path, bench_env):
     storage = tmp_path / "bm"
     proc = run_bench(["-n", "2", "-k", "seed000_net4 or seed000_net5 or seed003",
-                      "--dataset", "synthetic", "--epochs", "2", "--no-profile",
+                      "--dataset", "synthetic", "--epochs", "2", "--no-torch-profile",
                       "--no-artifacts", "--run-id", "xd", "--benchmark-save", "xd",
                       "--benchmark-storage", f"file://{storage}",
                       "--benchmark-json", str(tmp_path / "out.json")], bench_env, tmp_path)

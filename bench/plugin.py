@@ -1,0 +1,305 @@
+"""The cnnbench pytest plugin: options, one session object, one case per registered architecture.
+
+    pytest bench/ --benchmark-save=NAME [--epochs N] [--dataset fashion-mnist] [--amp off,bf16] ...
+
+Options are parsed and checked by argparse as pytest reads them (each has a ``type`` that
+raises on a bad value), and every option that is a RunConfig field has that field's name as its
+``dest``, so the RunConfig is built by name. A session holding benchmark cases is recognised by
+what it collected (the ``case`` parametrization of bench/test_archs.py), never by its argv;
+such a session runs only the cases. Loaded by bench/conftest.py.
+
+Test ids are ``<arch>-<dataset>-<precision>[-loader][-mode]-r<repeat>``; select with ``-k`` or
+``--archs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+
+from bench.config import LOADERS, MODES, PRECISIONS, RECIPES, RunConfig
+
+__all__ = ["pytest_addoption", "pytest_configure", "pytest_configure_node",
+           "pytest_generate_tests", "pytest_collection_modifyitems",
+           "pytest_report_collectionfinish", "pytest_benchmark_update_machine_info",
+           "suspend_capture"]
+
+AXES = ("dataset", "precision", "loader", "mode")  # comma-separated options crossed into cases
+SESSION = pytest.StashKey["BenchSession"]()
+GROUP = "cnnbench"
+CASE_TEST = "test_archs.py"
+
+
+# ---------------------------------------------------------------- option types (parse time)
+
+
+def _choices(option: str, allowed, parse=str):
+    def convert(value: str) -> list[str]:
+        out = [parse(v.strip()) for v in value.split(",") if v.strip()]
+        bad = [v for v in out if v not in allowed]
+        if bad or not out:
+            raise argparse.ArgumentTypeError(
+                f"{option} {value!r}: choose from {', '.join(dict.fromkeys(allowed))}")
+        return out
+    return convert
+
+
+def _precision(value: str) -> str:
+    return PRECISIONS.get(value.lower(), value)
+
+
+def _datasets(value: str) -> list[str]:
+    import data
+
+    return _choices("--dataset", list(data.DATASETS))(value)
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    try:
+        k, n = (int(v) for v in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard {value!r}: use K/N, e.g. 1/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"--shard {value!r}: K must be between 1 and N")
+    return k, n
+
+
+def _add_axes(g) -> None:
+    g.addoption("--dataset", dest="dataset", type=_datasets, default="fashion-mnist",
+                help="mnist, fashion-mnist, kmnist or synthetic; comma-separated [fashion-mnist]")
+    g.addoption("--amp", dest="precision", default="off",
+                type=_choices("--amp", list(PRECISIONS.values()), _precision),
+                help="off, fp16, bf16; comma-separated [off]")
+    g.addoption("--loader", dest="loader", default=LOADERS[0],
+                type=_choices("--loader", LOADERS),
+                help="resident (data held on the device) or dataloader (notebook-style); "
+                     f"comma-separated [{LOADERS[0]}]")
+    g.addoption("--mode", dest="mode", default=MODES[0], type=_choices("--mode", MODES),
+                help="eager, compile or graphs (CUDA-graph-captured training step); "
+                     f"comma-separated [{MODES[0]}]")
+
+
+def _add_run_options(g) -> None:
+    """Options whose dest is a RunConfig field: they reach every case's config by name."""
+    g.addoption("--epochs", type=int, default=None, help="timed epochs [the recipe's]")
+    g.addoption("--data-dir", default=None, help="directory holding the IDX files")
+    g.addoption("--device", default="auto", help="auto, cuda, cuda:N or cpu [auto]")
+    g.addoption("--tf32", action=argparse.BooleanOptionalAction, default=False,
+                help="allow TF32 matmuls/convolutions on Ampere+ [--no-tf32]")
+    g.addoption("--channels-last", action="store_true", default=False)
+    g.addoption("--compile", nargs="?", const="default", default=None, metavar="MODE",
+                help="torch.compile mode (default, reduce-overhead, max-autotune); "
+                     "implies --mode compile")
+    g.addoption("--batch-size", type=int, default=None, help="override the recipe's batch size")
+    g.addoption("--lr", type=float, default=None, help="override the recipe's learning rate")
+    g.addoption("--limit-train", type=int, default=None,
+                help="train on a stratified subset of N images")
+    g.addoption("--val-size", type=int, default=None,
+                help="validation images carved from the training split [the dataset's: 5000; "
+                     "synthetic: 256]")
+    g.addoption("--recipe", default=RECIPES[0], choices=RECIPES,
+                help="uniform: one recipe for all (fair comparison, default); "
+                     "seed: each study's own")
+    g.addoption("--seed", type=int, default=0)
+    g.addoption("--target-acc", type=float, default=None,
+                help="validation accuracy for time-to-accuracy, e.g. 0.9")
+    g.addoption("--torch-profile", action=argparse.BooleanOptionalAction, default=True,
+                help="run the untimed torch.profiler window after training [--torch-profile]")
+    g.addoption("--trace-dir", default=None, help="profiler traces [<results-dir>/traces]")
+    g.addoption("--num-workers", type=int, default=2, help="DataLoader workers [2]")
+    g.addoption("--results-dir", default="results", help="JSONL records and pictures [results]")
+    g.addoption("--run-id", default=None,
+                help="name of this run [--benchmark-save NAME, else a timestamp]")
+    g.addoption("--no-artifacts", dest="artifacts", action="store_false", default=True,
+                help="skip the kernel and feature-map pictures")
+    g.addoption("--save-checkpoint", action="store_true", default=False)
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup(GROUP, "cnnbench: training benchmark options")
+    g.addoption("--archs", default="*", help="shell-style pattern(s), comma-separated [*]")
+    _add_axes(g)
+    _add_run_options(g)
+    g.addoption("--repeats", type=int, default=1, help="repeat each case with seeds seed..seed+K-1")
+    g.addoption("--shard", default=None, metavar="K/N", type=parse_shard,
+                help="run only the K-th of N interleaved slices of the cases (K = 1..N), to "
+                     "spread a sweep over N machines")
+
+
+# ---------------------------------------------------------------- the session
+
+
+class Case(str):
+    """One benchmark case: its id as a string (so pytest-benchmark's JSON params stay readable),
+    carrying the architecture name and the RunConfig."""
+
+    def __new__(cls, arch: str, config: RunConfig):
+        from bench.runner import case_id
+
+        self = super().__new__(cls, case_id(arch, config))
+        self.arch, self.config = arch, config
+        return self
+
+    @property
+    def id(self) -> str:
+        return str(self)
+
+
+@dataclass
+class BenchSession:
+    """What the plugin knows about this pytest session; one per config (``config.stash``)."""
+
+    run_id: str
+    base: RunConfig  # every scalar option; the axes' first values
+    axes: dict[str, list[str]]
+    archs: str = "*"
+    repeats: int = 1
+    shard: tuple[int, int] | None = None
+    data_checked: bool = False
+    case_items: int = 0  # benchmark cases collected: > 0 means this session runs the suite
+    gpus: int | None = None  # xdist controller: GPUs to pin workers to
+    worker_json: list = field(default_factory=list)  # xdist controller: workers' results
+    held_save: tuple | None = None  # xdist worker: pytest-benchmark's save targets, held back
+
+    @classmethod
+    def from_config(cls, config) -> BenchSession:
+        opts = vars(config.option)
+        ours = {a.dest for a in config._parser.getgroup(GROUP).options}
+        names = {f.name for f in dataclasses.fields(RunConfig)} & ours
+        fields = {k: opts[k] for k in names if k not in AXES}
+        axes = {k: opts[k] if isinstance(opts[k], list) else [opts[k]] for k in AXES}
+        fields["run_id"] = _run_id(config)
+        try:
+            base = RunConfig(**fields, **{k: v[0] for k, v in axes.items()})
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+        return cls(fields["run_id"], base, axes, opts["archs"], opts["repeats"], opts["shard"])
+
+    def cases(self, archs: list[str]) -> list[Case]:
+        out = []
+        for arch, ds, prec, loader, mode, rep in itertools.product(
+                archs, *(self.axes[a] for a in AXES), range(self.repeats)):
+            try:
+                cfg = self.base.replace(dataset=ds, precision=prec, loader=loader, mode=mode,
+                                        seed=self.base.seed + rep, repeat=rep)
+            except ValueError as e:
+                raise pytest.UsageError(str(e)) from None
+            out.append(Case(arch, cfg))
+        return out
+
+    def check_data(self) -> None:
+        """The data of every real dataset exists: one clear usage error (pytest's "ERROR:" and
+        exit code 4) instead of the same failure in every case."""
+        import data
+
+        if self.data_checked:
+            return
+        try:
+            for name in self.axes["dataset"]:
+                if data.DATASETS[name].is_real:
+                    data.locate(name, self.base.data_dir)
+        except data.DataNotFoundError as e:
+            raise pytest.UsageError(str(e)) from None
+        self.data_checked = True
+
+
+def session(config) -> BenchSession:
+    return config.stash[SESSION]
+
+
+def _run_id(config) -> str:
+    worker = getattr(config, "workerinput", None)
+    if worker and worker.get("cnnbench_run_id"):
+        return worker["cnnbench_run_id"]
+    return (config.getoption("run_id") or config.getoption("benchmark_save", None)
+            or dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
+
+
+# ---------------------------------------------------------------- hooks
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-benchmark has set up its session
+def pytest_configure(config):
+    config.stash[SESSION] = BenchSession.from_config(config)
+    from bench import distributed
+
+    if not config.pluginmanager.is_registered(distributed):
+        config.pluginmanager.register(distributed, "cnnbench-distributed")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):  # pytest-xdist: every worker writes under the same run id
+    node.workerinput["cnnbench_run_id"] = session(node.config).run_id
+
+
+def pytest_generate_tests(metafunc):
+    if "case" not in metafunc.fixturenames:
+        return
+    import models
+
+    s = session(metafunc.config)
+    s.check_data()
+    params = []
+    for case in s.cases(models.list_archs(s.archs)):
+        tags = models.get_spec(case.arch).tags
+        marks = [getattr(pytest.mark, t) for t in ("seed", "grid") if t in tags]
+        params.append(pytest.param(case, id=case.id, marks=marks))
+    metafunc.parametrize("case", params)
+
+
+def _is_case(item) -> bool:
+    return "case" in getattr(item, "fixturenames", ()) and item.path.name == CASE_TEST
+
+
+def pytest_collection_modifyitems(config, items):
+    """A session that collected benchmark cases runs only them (``pytest bench/`` also finds
+    the unit tests in bench/tests), sharded when asked."""
+    s = session(config)
+    cases = [i for i in items if _is_case(i)]
+    s.case_items = len(cases)
+    if not cases:
+        return
+    keep, drop = cases, [i for i in items if not _is_case(i)]
+    if s.shard:
+        k, n = s.shard
+        # Interleaved, in collection (registry) order: each shard gets a mix of cheap and
+        # costly cases, and the same K/N always selects the same cases on every node.
+        drop += [c for i, c in enumerate(cases) if i % n != k - 1]
+        keep = [c for i, c in enumerate(cases) if i % n == k - 1]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep
+
+
+def pytest_report_collectionfinish(config, start_path, items):
+    s = session(config)
+    if not s.case_items:
+        return None
+    return (f"cnnbench: run {s.run_id}, results in "
+            f"{s.base.results_dir}/{s.run_id}.jsonl")
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    import data
+    from bench.env import environment
+
+    try:
+        device = data.resolve_device(session(config).base.device)
+    except RuntimeError:
+        return
+    machine_info["cnnbench"] = environment(device)
+
+
+@pytest.fixture
+def suspend_capture(request):
+    """A context manager that lets the progress bar reach the terminal under pytest capture."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if capman is None:
+        return contextlib.nullcontext
+    return capman.global_and_fixture_disabled
