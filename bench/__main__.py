@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .profiles import PROFILES
+from reports.load import NoRunsError
+from reports.pages import build_page
+
+from .profiles import PROFILES, Profile
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,6 +23,42 @@ def cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def choose_profile(name: str, device: str) -> Profile:
+    """The profile to run: ``auto`` is standard on a GPU and quick without one (said aloud)."""
+    gpu = cuda_available() if device == "auto" else device.startswith("cuda")
+    if name == "auto":
+        name = "standard" if gpu else "quick"
+        print(f"cnnbench: profile {name} ({'a GPU is' if gpu else 'no GPU'} available; "
+              f"choose with --profile)")
+    profile = PROFILES[name]
+    if profile.needs_gpu and not gpu:
+        print(f"cnnbench: warning: profile {name} is meant for a GPU ({profile.duration}); "
+              "running it on the CPU will take far longer", file=sys.stderr)
+    return profile
+
+
+def run_suite(profile: Profile, run: str, results: Path, device: str,
+              extra: list[str]) -> int:
+    """Run the profile's cases with pytest; its exit code (1: some case failed)."""
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+           "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
+           "--results-dir", str(results), "--run-id", run, "--device", device,
+           *profile.pytest_args, *extra]
+    print("cnnbench: " + " ".join(cmd[1:]), flush=True)
+    return subprocess.run(cmd, cwd=REPO).returncode
+
+
+def run_files(results: Path, run: str) -> list[Path]:
+    """One run's files: the runner's JSONL and pytest-benchmark's saved JSON."""
+    return [results / f"{run}.jsonl", *sorted((results / "benchmarks").rglob(f"*_{run}.json"))]
+
+
+def build_report(results: Path, run: str) -> Path:
+    """The run's page and tables in <results>/<run>/ (reports, called as a library)."""
+    return build_page(run_files(results, run), results / run / "report.html",
+                      csv_dir=results / run)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,38 +72,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = parser.parse_args(argv)
 
-    gpu = cuda_available() if args.device == "auto" else args.device.startswith("cuda")
-    name = args.profile
-    if name == "auto":
-        name = "standard" if gpu else "quick"
-        print(f"cnnbench: profile {name} ({'a GPU is' if gpu else 'no GPU'} available; "
-              f"choose with --profile)")
-    profile = PROFILES[name]
-    if profile.needs_gpu and not gpu:
-        print(f"cnnbench: warning: profile {name} is meant for a GPU ({profile.duration}); "
-              "running it on the CPU will take far longer", file=sys.stderr)
-    run = args.name or f"{name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    profile = choose_profile(args.profile, args.device)
+    run = args.name or f"{profile.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     results = Path(args.results_dir).resolve()
     print(f"cnnbench: {profile.description}; expect {profile.duration}")
-
-    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
-           "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
-           "--results-dir", str(results), "--run-id", run, "--device", args.device,
-           *profile.pytest_args, *args.pytest_args]
-    print("cnnbench: " + " ".join(cmd[1:]), flush=True)
-    suite_rc = subprocess.run(cmd, cwd=REPO).returncode
+    suite_rc = run_suite(profile, run, results, args.device, args.pytest_args)
     if suite_rc not in (0, 1):  # 1: some case failed (diverged/oom/error); still report it
         print(f"cnnbench: the suite did not run (pytest exit {suite_rc})", file=sys.stderr)
         return suite_rc
-
-    inputs = [str(results / f"{run}.jsonl")]
-    inputs += [str(p) for p in (results / "benchmarks").rglob(f"*_{run}.json")]
-    page = results / run / "report.html"
-    rc = subprocess.run([sys.executable, "-m", "reports", "build", *inputs, "-o", str(page),
-                         "--csv-dir", str(results / run)], cwd=REPO).returncode
-    if rc != 0:
-        print("cnnbench: the report could not be built", file=sys.stderr)
-        return rc
+    try:
+        page = build_report(results, run)
+    except NoRunsError as e:
+        print(f"cnnbench: the report could not be built: {e}", file=sys.stderr)
+        return 2
     print(f"cnnbench: report: {page}")
     if suite_rc:
         print("cnnbench: some cases failed; see the report's status column", file=sys.stderr)

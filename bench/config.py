@@ -5,11 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .records import DEFAULT_LOADER, DEFAULT_MODE
+from .records import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES
 
 PRECISIONS = {"off": "fp32", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
-LOADERS = (DEFAULT_LOADER, "dataloader")
-MODES = (DEFAULT_MODE, "compile", "graphs")
 RECIPES = ("uniform", "seed")
 
 
@@ -69,7 +67,7 @@ class RunConfig:
             raise ValueError(f"precision {self.precision!r}: use one of fp32, fp16, bf16")
         if self.mode not in MODES:
             raise ValueError(f"mode {self.mode!r}: use one of {', '.join(MODES)}")
-        if self.compile and self.mode == "eager":
+        if self.compile and self.mode == DEFAULT_MODE:
             object.__setattr__(self, "mode", "compile")
         if self.mode == "compile" and not self.compile:
             object.__setattr__(self, "compile", "default")

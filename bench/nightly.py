@@ -8,7 +8,7 @@ pytest-benchmark's JSON under ``<history>/benchmarks/``; nothing is overwritten,
 the history. After the suite it:
 
 1. compares tonight with the most recent earlier night using the report's noise-aware
-   comparison (``python -m reports compare``) and writes ``<night>/compare.html``;
+   comparison (``reports.pages.compare_runs``) and writes ``<night>/compare.html``;
 2. builds ``<night>/report.html`` over tonight, and ``<history>/history.html`` over every night
    (with each case's epoch time and accuracy across nights);
 3. exits 0 when all is well, 1 on a regression beyond the thresholds, 2 when cases failed
@@ -19,22 +19,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 from pathlib import Path
 
+from reports.pages import build_page, compare_runs
+from reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD
+
 from . import __main__ as main_job
 
-REPO = Path(__file__).resolve().parents[1]
 PREFIX = "nightly-"
 EXIT_OK, EXIT_REGRESSION, EXIT_FAILED = 0, 1, 2
 
 
-def night_inputs(history: Path, night: str) -> list[str]:
+def night_inputs(history: Path, night: str) -> list[Path]:
     """The files that make up one night: its JSONL and its saved pytest-benchmark JSON."""
-    files = [history / f"{night}.jsonl"]
-    files += sorted((history / "benchmarks").rglob(f"*_{night}.json"))
-    return [str(f) for f in files if f.exists()]
+    return [f for f in main_job.run_files(history, night) if f.exists()]
 
 
 def nights(history: Path) -> list[str]:
@@ -47,32 +46,19 @@ def previous_night(history: Path, tonight: str) -> str | None:
     return earlier[-1] if earlier else None
 
 
-def _reports(*args: str) -> int:
-    return subprocess.run([sys.executable, "-m", "reports", *args], cwd=REPO).returncode
-
-
 def compare_with_previous(history: Path, tonight: str, threshold: float,
                           acc_threshold: float) -> int:
     """0 if no regression (or no earlier night), 1 on a regression; writes compare.html."""
     prev = previous_night(history, tonight)
     if prev is None:
         print(f"nightly: {tonight} is the first night in {history}; nothing to compare with")
-        return 0
+        return EXIT_OK
     print(f"nightly: comparing {tonight} with {prev}", flush=True)
-    # `reports compare` takes one path per side: a folder holding that night's files.
-    sides = []
-    for night in (prev, tonight):
-        side = history / night / "inputs"
-        side.mkdir(parents=True, exist_ok=True)
-        for f in night_inputs(history, night):
-            link = side / Path(f).name
-            if not link.exists():
-                link.symlink_to(Path(f).resolve())
-        sides.append(str(side))
-    rc = _reports("compare", *sides, "--threshold", str(threshold),
-                  "--acc-threshold", str(acc_threshold),
-                  "--html", str(history / tonight / "compare.html"))
-    return EXIT_REGRESSION if rc == 1 else rc
+    result = compare_runs(night_inputs(history, prev), night_inputs(history, tonight),
+                          threshold=threshold, acc_threshold=acc_threshold,
+                          html=history / tonight / "compare.html")
+    sys.stdout.write(result.text)
+    return EXIT_REGRESSION if result.regressed else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="standard")
     p.add_argument("--history", default="results/nightly", help="folder that keeps every night")
-    p.add_argument("--threshold", type=float, default=0.10,
-                   help="relative epoch-time change that counts as a regression [0.10]")
-    p.add_argument("--acc-threshold", type=float, default=0.01,
-                   help="absolute test-accuracy drop that counts as a regression [0.01]")
+    p.add_argument("--threshold", type=float, default=TIME_THRESHOLD,
+                   help=f"relative epoch-time change that counts as a regression "
+                        f"[{TIME_THRESHOLD}]")
+    p.add_argument("--acc-threshold", type=float, default=ACC_THRESHOLD,
+                   help=f"absolute test-accuracy drop that counts as a regression "
+                        f"[{ACC_THRESHOLD}]")
     p.add_argument("--device", default="auto")
     p.add_argument("--name", default=None, help="night name [nightly-<UTC timestamp>]")
     p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
@@ -99,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     cmp_rc = compare_with_previous(history, tonight, a.threshold, a.acc_threshold)
     every_night = [f for n in nights(history) for f in night_inputs(history, n)]
-    _reports("build", *every_night, "-o", str(history / "history.html"),
-             "--title", f"cnnbench nightly history ({len(nights(history))} nights)")
+    build_page(every_night, history / "history.html",
+               title=f"cnnbench nightly history ({len(nights(history))} nights)")
     print(f"nightly: tonight's report: {history / tonight / 'report.html'}")
     print(f"nightly: history: {history / 'history.html'}")
     if cmp_rc == EXIT_REGRESSION:

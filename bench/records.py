@@ -30,10 +30,12 @@ from typing import Any
 #    upgrades schema 1 (which left out whatever a failed case had not reached) by filling them.
 SCHEMA_VERSION = 2
 STATUSES = ("ok", "diverged", "oom", "error")
-# The axes a case id names only when they differ from these defaults, so that ids of plain runs
-# stay comparable across versions.
-DEFAULT_LOADER = "resident"
-DEFAULT_MODE = "eager"
+# The input paths and execution modes a case can use (data/ and the runner implement them).
+# A case id names them only when they differ from the first, the default, so that ids of plain
+# runs stay comparable across versions.
+LOADERS = ("resident", "dataloader")
+MODES = ("eager", "compile", "graphs")
+DEFAULT_LOADER, DEFAULT_MODE = LOADERS[0], MODES[0]
 
 
 class RecordError(ValueError):

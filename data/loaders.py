@@ -14,10 +14,11 @@ from torch.utils.data import DataLoader, Sampler, SequentialSampler
 from torchvision import transforms
 from torchvision.datasets import VisionDataset
 
+from bench.records import LOADERS as LOADER_KINDS  # the record names them (torch-free)
+
 from .arrays import load_arrays
 from .registry import get_info
 
-LOADER_KINDS = ("resident", "dataloader")
 # Independent random streams derived from one seed (see derive_seed).
 _SPLIT, _SUBSET, _EPOCH = 1, 2, 3
 
@@ -321,7 +322,8 @@ def make_loaders(
     """Load ``name`` and build train (shuffled), val and test (in order) loaders.
 
     The validation split (``val_size`` images, 0 for none -> ``val`` is None, None -> the
-    dataset's default) is carved from the training set first, then ``limit_train`` keeps a stratified subset of the rest.
+    dataset's default) is carved from the training set first, then ``limit_train`` keeps a
+    stratified subset of the rest.
     Both use ``split_seed`` (default: ``seed``); the train order uses ``seed``.
     ``normalize``: None -> the dataset's mean/std, (0.0, 1.0) -> ToTensor scaling only.
     ``drop_last`` applies to the train loader only: evaluation always sees every sample.

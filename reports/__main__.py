@@ -10,6 +10,8 @@ import sys
 import warnings
 
 from .load import NoRunsError, load_runs
+from .pages import build_page, compare_runs
+from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -18,12 +20,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def cmd_build(args) -> int:
-    from .html import build_report
-
-    df = load_runs(args.runs)
-    out = build_report(df, args.output, csv_dir=args.csv_dir, title=args.title,
-                       threshold=args.threshold, acc_threshold=args.acc_threshold)
-    print(out)
+    print(build_page(args.runs, args.output, csv_dir=args.csv_dir, title=args.title,
+                     threshold=args.threshold, acc_threshold=args.acc_threshold))
     return 0
 
 
@@ -36,25 +34,12 @@ def cmd_table(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from . import compare
-
-    base = load_runs([args.base])
-    new = load_runs([args.new])
-    cmp = compare.compare_frames(base, new, args.threshold, args.acc_threshold)
-    notes = compare.caveats(base, new)
-    sys.stdout.write(compare.format_text(cmp, args.threshold, args.acc_threshold, notes))
-    if args.html:
-        import pandas as pd
-
-        from .html import build_report, comparison_sections
-
-        b, n = compare.relabel_runs(base, new)
-        path = build_report(pd.concat([b, n], ignore_index=True), args.html,
-                            comparisons=comparison_sections(b, n, cmp),
-                            threshold=args.threshold, acc_threshold=args.acc_threshold,
-                            title=args.title)
-        print(path)
-    return compare.exit_code(cmp)
+    result = compare_runs([args.base], [args.new], threshold=args.threshold,
+                          acc_threshold=args.acc_threshold, html=args.html, title=args.title)
+    sys.stdout.write(result.text)
+    if result.page:
+        print(result.page)
+    return 1 if result.regressed else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -63,28 +48,26 @@ def parser() -> argparse.ArgumentParser:
                                             "and results/*.jsonl).")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def thresholds(sp):
-        sp.add_argument("--threshold", type=float, default=0.10,
-                        help="relative epoch-time change that counts (default 0.10 = 10%%)")
-        sp.add_argument("--acc-threshold", type=float, default=0.01,
-                        help="absolute test-accuracy change that counts (default 0.01 = 1 pp)")
+    def add(name: str, help: str, func, *args: tuple[tuple[str, ...], dict]):
+        sp = sub.add_parser(name, help=help)
+        for flags, kw in args:
+            sp.add_argument(*flags, **kw)
+        sp.add_argument("--title")
+        sp.add_argument("--threshold", type=float, default=TIME_THRESHOLD,
+                        help=f"relative epoch-time change that counts [{TIME_THRESHOLD}]")
+        sp.add_argument("--acc-threshold", type=float, default=ACC_THRESHOLD,
+                        help=f"absolute test-accuracy change that counts [{ACC_THRESHOLD}]")
+        sp.set_defaults(func=func)
 
-    b = sub.add_parser("build", help="write the self-contained HTML report")
-    b.add_argument("runs", nargs="+", metavar="RUN",
-                   help="pytest-benchmark JSON, results/*.jsonl, or directories to scan")
-    b.add_argument("-o", "--output", required=True, metavar="PATH.html")
-    b.add_argument("--csv-dir", metavar="DIR", help="also write cases.csv, cases.md, runs.csv")
-    b.add_argument("--title")
-    thresholds(b)
-    b.set_defaults(func=cmd_build)
-
-    c = sub.add_parser("compare", help="per-case changes between two runs; exit 1 on regression")
-    c.add_argument("base", metavar="BASE", help="file or directory")
-    c.add_argument("new", metavar="NEW", help="file or directory")
-    c.add_argument("--html", metavar="PATH", help="also write an HTML page with both runs")
-    c.add_argument("--title")
-    thresholds(c)
-    c.set_defaults(func=cmd_compare)
+    add("build", "write the self-contained HTML report", cmd_build,
+        (("runs",), dict(nargs="+", metavar="RUN",
+                      help="pytest-benchmark JSON, results/*.jsonl, or directories to scan")),
+        (("-o", "--output"), dict(required=True, metavar="PATH.html")),
+        (("--csv-dir",), dict(metavar="DIR", help="also write cases.csv, cases.md, runs.csv")))
+    add("compare", "per-case changes between two runs; exit 1 on regression", cmd_compare,
+        (("base",), dict(metavar="BASE", help="file or directory")),
+        (("new",), dict(metavar="NEW", help="file or directory")),
+        (("--html",), dict(metavar="PATH", help="also write an HTML page with both runs")))
 
     t = sub.add_parser("table", help="print the per-case Markdown table")
     t.add_argument("runs", nargs="+", metavar="RUN")

@@ -1,6 +1,7 @@
 """Read runner output (pytest-benchmark JSON and the runner's JSONL) into one DataFrame.
 
-One row per (run, case, repeat). The runner writes the same RECORD dict twice: as the
+One row per (run, case, repeat); its columns are the record's fields (``bench.records.FIELDS``,
+the schema's one definition), then the derived ones. The runner writes the same record twice: as the
 benchmark's ``extra_info`` in pytest-benchmark's JSON (with timing ``stats``) and as a line of
 ``results/<run_id>.jsonl`` (which also has the failed cases pytest-benchmark may not save). When
 both are given, rows with the same (run, case_id, repeat) are merged, the richer one winning.
@@ -19,33 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.records import FIELDS, RecordError, from_json, natural_key, num, to_json
+
 from .stats import finite
 
 
 class NoRunsError(ValueError):
     """Nothing loadable was found in the paths given."""
 
-
-# The RECORD fields the reports know about. Every one becomes a column (None when a record
-# lacks it) so that downstream code never has to guard against a KeyError.
-RECORD_FIELDS = (
-    "schema_version", "run_id", "case_id", "arch", "family", "tags", "depth", "kernel_sizes",
-    "strides", "padding", "pooling", "width", "params", "flops_per_image",
-    "train_flops_per_image", "receptive_field", "activation_bytes_per_image",
-    "dataset", "data_source", "data_checksum", "train_size", "val_size", "test_size", "loader",
-    "recipe", "optimizer", "lr", "momentum", "batch_size", "eval_batch_size", "epochs", "loss_fn",
-    "normalize_mean", "normalize_std",
-    "precision", "channels_last", "compile", "mode", "tf32",
-    "device", "device_name", "torch_version", "cuda_version", "cudnn_version", "python_version",
-    "hostname",
-    "timer", "epoch_times_s", "step_time_ms_p50", "step_time_ms_p90", "images_per_s", "warmup_s",
-    "compile_s",
-    "train_loss", "val_loss", "val_accuracy", "train_loss_steps", "test_loss", "test_accuracy",
-    "target_acc", "time_to_target_s",
-    "peak_memory_bytes", "gpu_busy_fraction", "top_ops", "trace_dir", "kernels_image",
-    "feature_maps_image", "checkpoint", "layers",
-    "seed", "repeat", "status", "error", "started_at", "finished_at", "wall_s",
-)
 
 # Fields holding paths the runner wrote relative to the directory of the file they came from.
 PATH_FIELDS = ("trace_dir", "kernels_image", "feature_maps_image", "checkpoint")
@@ -67,13 +49,11 @@ LEAD_COLUMNS = ("run", "case", "case_id", "repeat", "arch", "family", "status")
 
 TIMER_LABELS = {"cuda_event": "CUDA events", "host": "host timer (CPU)"}
 
-# Below this share of wall time with a kernel running, the GPU mostly waits on launches or input.
-LAUNCH_BOUND_BUSY = 0.5
+from .thresholds import LAUNCH_BOUND_BUSY  # noqa: E402,F401  (re-exported for findings)
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".hypothesis",
              ".ruff_cache", ".pytest_cache", ".mypy_cache", "site-packages"}
 
-_REPEAT_SUFFIX = re.compile(r"[-_]r(\d+)$")
 _SAVE_PREFIX = re.compile(r"^\d{4}_")
 
 
@@ -96,7 +76,7 @@ def load_runs(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.Data
     files = list(_expand(paths))
     records: list[dict] = []
     for f in files:
-        records.extend(_read_file(f))
+        records.extend(r for r in _read_file(f) if r is not None)
     if not records:
         shown = ", ".join(str(p) for p in paths) or "(no paths)"
         raise NoRunsError(
@@ -168,7 +148,7 @@ def _read_file(path: Path) -> list[dict]:
 
 
 def _is_record(d: dict) -> bool:
-    return bool(d.get("case_id") or d.get("arch"))
+    return isinstance(d, dict) and bool(d.get("case_id") or d.get("arch"))
 
 
 def _read_jsonl(path: Path, text: str) -> list[dict]:
@@ -229,8 +209,17 @@ def _read_benchmark(path: Path, doc: dict, base: Path) -> list[dict]:
     return out
 
 
-def _normalize(rec: dict, path: Path, base: Path, kind: str) -> dict:
-    rec = dict(rec)
+def _normalize(raw: dict, path: Path, base: Path, kind: str) -> dict | None:
+    """The record validated and upgraded (every schema field present), plus where it came
+    from and its case key; None, with a warning, for what is no record this code can read."""
+    try:
+        record = from_json(raw)
+    except RecordError as e:
+        warnings.warn(f"{path}: {raw.get('case_id') or raw.get('arch')}: {e}, skipped",
+                      stacklevel=5)
+        return None
+    rec = to_json(record)
+    rec["case"] = record.case_key
     for field in PATH_FIELDS:
         v = rec.get(field)
         if isinstance(v, str) and v and not os.path.isabs(v):
@@ -245,15 +234,6 @@ def _normalize(rec: dict, path: Path, base: Path, kind: str) -> dict:
 
 
 def _derive(rec: dict) -> dict:
-    case_id = str(rec.get("case_id") or rec.get("arch"))
-    rec["case_id"] = case_id
-    m = _REPEAT_SUFFIX.search(case_id)
-    if is_missing(rec.get("repeat")):
-        rec["repeat"] = int(m.group(1)) if m else 0
-    rec["case"] = case_id[: m.start()] if m else case_id
-    if not rec.get("status"):
-        rec["status"] = "ok"
-
     t = np.asarray(epoch_times(rec))
     if len(t):
         q1, med, q3 = np.percentile(t, [25, 50, 75])
@@ -263,14 +243,14 @@ def _derive(rec: dict) -> dict:
                    epoch_time_std_s=float(t.std(ddof=1)) if len(t) > 1 else 0.0,
                    epoch_time_n=len(t), train_time_s=float(t.sum()))
     else:  # pytest-benchmark stats are over the same timed epochs
-        rec.update(epoch_time_median_s=_num(rec.get("stats_median")),
-                   epoch_time_iqr_s=_num(rec.get("stats_iqr")),
-                   epoch_time_q1_s=_num(rec.get("stats_q1")),
-                   epoch_time_q3_s=_num(rec.get("stats_q3")),
-                   epoch_time_mean_s=_num(rec.get("stats_mean")),
-                   epoch_time_std_s=_num(rec.get("stats_stddev")),
-                   epoch_time_n=_num(rec.get("stats_rounds")) or 0,
-                   train_time_s=_num(rec.get("stats_total")))
+        rec.update(epoch_time_median_s=num(rec.get("stats_median")),
+                   epoch_time_iqr_s=num(rec.get("stats_iqr")),
+                   epoch_time_q1_s=num(rec.get("stats_q1")),
+                   epoch_time_q3_s=num(rec.get("stats_q3")),
+                   epoch_time_mean_s=num(rec.get("stats_mean")),
+                   epoch_time_std_s=num(rec.get("stats_stddev")),
+                   epoch_time_n=num(rec.get("stats_rounds")) or 0,
+                   train_time_s=num(rec.get("stats_total")))
 
     rec["mflops_per_image"] = _scaled(rec.get("flops_per_image"), 1e-6)
     rec["train_mflops_per_image"] = _scaled(rec.get("train_flops_per_image"), 1e-6)
@@ -288,7 +268,7 @@ def _derive(rec: dict) -> dict:
     rec["final_val_loss"] = float(loss[-1]) if len(loss) else None
     timer = rec.get("timer")
     rec["time_label"] = TIMER_LABELS.get(timer, timer or "unknown timer")
-    busy = _num(rec.get("gpu_busy_fraction"))
+    busy = num(rec.get("gpu_busy_fraction"))
     rec["launch_bound"] = None if busy is None else bool(busy < LAUNCH_BOUND_BUSY)
     return rec
 
@@ -313,16 +293,8 @@ def _list(v) -> list:
     return list(v) if isinstance(v, list | tuple) else []
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
-
-
 def _scaled(v, factor: float) -> float | None:
-    f = _num(v)
+    f = num(v)
     return None if f is None else f * factor
 
 
@@ -371,14 +343,14 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     for r in rows:
         r.setdefault("source_files", [r["source_file"]])
     df = pd.DataFrame.from_records(rows)
-    for col in RECORD_FIELDS + DERIVED_FIELDS:
+    for col in FIELDS + DERIVED_FIELDS:
         if col not in df.columns:
             df[col] = None
     stats_cols = [f"stats_{k}" for k in STATS_KEYS if f"stats_{k}" in df.columns]
     stats_cols += sorted(c for c in df.columns if c.startswith("stats_") and c not in stats_cols)
-    known = set(LEAD_COLUMNS) | set(RECORD_FIELDS) | set(DERIVED_FIELDS) | set(stats_cols)
+    known = set(LEAD_COLUMNS) | set(FIELDS) | set(DERIVED_FIELDS) | set(stats_cols)
     extras = [c for c in df.columns if c not in known]
-    cols = (list(LEAD_COLUMNS) + [c for c in RECORD_FIELDS if c not in LEAD_COLUMNS]
+    cols = (list(LEAD_COLUMNS) + [c for c in FIELDS if c not in LEAD_COLUMNS]
             + [c for c in DERIVED_FIELDS if c not in LEAD_COLUMNS] + stats_cols + extras)
     df = df[cols]
     # Runs stay in the order they were given (the first is the base of comparisons).
@@ -393,7 +365,3 @@ def _sort_key(s: pd.Series) -> pd.Series:
         return pd.to_numeric(s, errors="coerce")
     # Seeds first, then the grid; natural order so d10 sorts after d9.
     return s.astype(str).map(lambda v: (v == "grid",) + natural_key(v))
-
-
-def natural_key(v: str) -> tuple:
-    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", v))

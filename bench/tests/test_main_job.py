@@ -7,25 +7,34 @@ import bench.__main__ as main_job
 
 
 def test_auto_profile_is_quick_without_a_gpu_and_says_so(monkeypatch, tmp_path, capsys):
-    calls = []
+    calls, reports = [], []
     monkeypatch.setattr(main_job, "cuda_available", lambda: False)
     monkeypatch.setattr(subprocess, "run",
                         lambda cmd, **kw: calls.append(cmd) or SimpleNamespace(returncode=0))
+    monkeypatch.setattr(main_job, "build_page",
+                        lambda files, out, **kw: reports.append((files, out)) or out)
     assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "profile quick (no GPU available" in out
-    suite, report = calls
+    (suite,) = calls
     assert suite[suite.index("--benchmark-save") + 1] == "t" and "--limit-train" in suite
-    assert report[2:4] == ["reports", "build"] and str(tmp_path / "t.jsonl") in report
+    ((files, page),) = reports
+    assert tmp_path / "t.jsonl" in files
     assert f"report: {tmp_path / 't' / 'report.html'}" in out
 
 
 def test_failed_cases_still_get_a_report_and_a_nonzero_exit(monkeypatch, tmp_path, capsys):
-    codes = iter([1, 0])  # the suite had a diverged case; the report builds
     monkeypatch.setattr(main_job, "cuda_available", lambda: True)
-    monkeypatch.setattr(subprocess, "run",
-                        lambda cmd, **kw: SimpleNamespace(returncode=next(codes)))
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: SimpleNamespace(returncode=1))
+    monkeypatch.setattr(main_job, "build_page", lambda files, out, **kw: out)
     assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert "profile standard (a GPU is available" in captured.out
     assert "some cases failed" in captured.err
+
+
+def test_a_run_with_no_records_says_the_report_could_not_be_built(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(main_job, "cuda_available", lambda: False)
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: SimpleNamespace(returncode=1))
+    assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 2
+    assert "could not be built" in capsys.readouterr().err
