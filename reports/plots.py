@@ -9,7 +9,6 @@ Each plot function returns a Plot; one that lacks the data it needs returns a Pl
 from __future__ import annotations
 
 import io
-import math
 import re
 import sys
 import warnings
@@ -29,7 +28,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from .load import natural_key  # noqa: E402
+from .analysis import pareto_front, short_labels  # noqa: E402,F401  (findings imports them)
+from .load import natural_key, num  # noqa: E402
 from .stats import finite, slope_fit  # noqa: E402
 from .tables import summarize_cases, timer_label  # noqa: E402
 
@@ -46,25 +46,6 @@ class Plot:
     svg: str | None = None
     note: str | None = None  # why it was skipped, or what was left out
     caption: str = ""
-
-
-def pareto_front(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    """Rows not dominated in (min x, max y), sorted by x.
-
-    A row is dominated when another has x <= and y >= with at least one strict. Rows with a
-    missing x or y are left out; exact duplicates on the front are all kept.
-    """
-    xs = pd.to_numeric(df[x], errors="coerce")
-    ys = pd.to_numeric(df[y], errors="coerce")
-    valid = df[np.isfinite(xs) & np.isfinite(ys)]
-    order = sorted(valid.index, key=lambda i: (float(xs[i]), -float(ys[i])))
-    keep, best, last = [], -math.inf, None
-    for i in order:
-        xi, yi = float(xs[i]), float(ys[i])
-        if yi > best or (yi == best and last == (xi, yi)):
-            keep.append(i)
-            best, last = yi, (xi, yi)
-    return valid.loc[keep]
 
 
 # ---------------------------------------------------------------- rendering helpers
@@ -94,19 +75,19 @@ def _svg(fig: Figure) -> str:
     return text[start:] if start >= 0 else text
 
 
+def _finish(fig: Figure, legend_ax=None, **legend) -> str:
+    """The figure as SVG, with ``legend_ax``'s legend (if any) moved outside on the right."""
+    if legend_ax is not None and legend_ax.get_legend():
+        sns.move_legend(legend_ax, "upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
+                        frameon=False, **legend)
+    fig.tight_layout()
+    return _svg(fig)
+
+
 def family_palette(families) -> dict:
     fams = sorted({str(f) for f in families}, key=lambda f: (f == "grid", natural_key(f)))
     colors = sns.color_palette("tab10", max(len(fams), 1))
     return {f: colors[i % len(colors)] for i, f in enumerate(fams)}
-
-
-def short_labels(summary: pd.DataFrame) -> pd.Series:
-    """Arch name where it identifies the case within its run, else the case id."""
-    counts = summary.groupby(["run", "arch"], dropna=False)["case"].transform("nunique")
-    label = summary["arch"].astype(str).where(counts == 1, summary["case"].astype(str))
-    if summary["run"].nunique() > 1:
-        label = label + " (" + summary["run"].astype(str) + ")"
-    return label
 
 
 def _time_axis(summary: pd.DataFrame, what: str = "Epoch time") -> str:
@@ -271,8 +252,7 @@ def plot_factors(summary: pd.DataFrame) -> Plot:
             a_ax.set_ylabel("Test accuracy (%)")
             t_ax.set_title(f"vs {label.split(' (')[0].lower()}")
             t_ax.legend(fontsize=7, title="held fixed", title_fontsize=7, loc="best")
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig)
     missing = [label for f, label in FACTORS if f not in {pn[0] for pn in panels}]
     if missing:
         notes.append("No comparable grid cases for: " + ", ".join(missing) + ".")
@@ -288,25 +268,18 @@ def _curve_frame(df: pd.DataFrame) -> pd.DataFrame:
         for e in range(max(len(loss), len(acc))):
             rows.append({"label": r["_label"], "family": r["family"], "unit": r["_unit"],
                          "epoch": e + 1,
-                         "val_loss": _f(loss[e]) if e < len(loss) else np.nan,
-                         "val_acc": 100 * _f(acc[e]) if e < len(acc) else np.nan})
-    return pd.DataFrame(rows)
-
-
-def _f(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return np.nan
+                         "val_loss": loss[e] if e < len(loss) else None,
+                         "val_acc": acc[e] if e < len(acc) else None})
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame["val_loss"] = pd.to_numeric(frame["val_loss"], errors="coerce")
+        frame["val_acc"] = 100 * pd.to_numeric(frame["val_acc"], errors="coerce")
+    return frame
 
 
 def _with_labels(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
-    runs = df["run"].nunique() > 1
-    counts = df.groupby(["run", "arch"], dropna=False)["case"].transform("nunique")
-    df["_label"] = df["arch"].astype(str).where(counts == 1, df["case"].astype(str))
-    if runs:
-        df["_label"] += " (" + df["run"].astype(str) + ")"
+    df["_label"] = short_labels(df)
     df["_unit"] = df["run"].astype(str) + "/" + df["case_id"].astype(str)
     return df
 
@@ -347,25 +320,23 @@ def plot_curves(df: pd.DataFrame) -> Plot:
         _log(ax1, "y")
         if ax1.get_legend():
             ax1.get_legend().remove()
-        if ax2.get_legend():
-            sns.move_legend(ax2, "upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
-                            title=None, frameon=False)
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig, ax2, title=None)
     return p
 
 
+STEPS_CAPTION = ("Step losses as recorded (the runner may average them into fewer points); x is "
+                 "the position in training in epochs.")
+
+
 def plot_steps(df: pd.DataFrame) -> Plot:
-    p = Plot("steps", "Training loss per step",
-             caption="Step losses as recorded (the runner may downsample them); x is the "
-                     "position in training in epochs.")
+    p = Plot("steps", "Training loss per step", caption=STEPS_CAPTION)
     rows = []
     for _, r in _with_labels(df).iterrows():
         steps = finite(r["train_loss_steps"]) if isinstance(r["train_loss_steps"], list) else []
         if len(steps) == 0:
             continue
         n_ep = len(r["epoch_times_s"]) if isinstance(r["epoch_times_s"], list) else None
-        n_ep = n_ep or _f(r["epochs"]) or 1
+        n_ep = n_ep or num(r["epochs"]) or 1
         xs = np.arange(1, len(steps) + 1) * (float(n_ep) / len(steps))
         if len(steps) > MAX_STEP_POINTS:  # thin out: hundreds of curves × thousands of points
             keep = np.linspace(0, len(steps) - 1, MAX_STEP_POINTS).round().astype(int)
@@ -391,11 +362,7 @@ def plot_steps(df: pd.DataFrame) -> Plot:
         _log(ax, "y")
         ax.set_xlabel("Training progress (epochs)")
         ax.set_ylabel("Training loss")
-        if ax.get_legend():
-            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title=None,
-                            frameon=False)
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig, ax, title=None)
     return p
 
 
@@ -440,8 +407,7 @@ def plot_epoch_bars(summary: pd.DataFrame) -> Plot:
         ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1),
                   frameon=False)
         ax.grid(axis="y", visible=False)
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig)
     return p
 
 
@@ -490,11 +456,7 @@ def plot_cost(summary: pd.DataFrame) -> Plot:
                 notes.append(f"{label}: too few distinct points for a fit.")
             ax.set_xlabel(f"{label} (log)")
             ax.set_ylabel(_time_axis(d))
-        if axes[-1].get_legend():
-            sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
-                            frameon=False)
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig, axes[-1])
     p.note = " ".join(notes) or None
     return p
 
@@ -538,11 +500,7 @@ def plot_history(summary: pd.DataFrame, df: pd.DataFrame) -> Plot:
                           ha="right", fontsize=7)
             ax.set_xlabel("run")
             ax.set_ylabel(label)
-        if axes[-1].get_legend():
-            sns.move_legend(axes[-1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
-                            frameon=False)
-        fig.tight_layout()
-        p.svg = _svg(fig)
+        p.svg = _finish(fig, axes[-1])
     return p
 
 

@@ -16,15 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .load import TIMER_LABELS, epoch_times, is_missing
+from .load import TIMER_LABELS, epoch_times, is_missing, num
 from .stats import finite, mean_ci
 
 ACC_NOTE = ("Test accuracy: mean ± 95% t-interval over repeats; where n=1 there is a single "
             "repeat, so no interval is shown.")
-
-
-def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
-    return df[df["status"].astype(str) == "ok"]
 
 
 def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
@@ -138,16 +134,8 @@ def _fmt(v, spec: str, missing: str = "—") -> str:
     return missing if math.isnan(f) else format(f, spec)
 
 
-def _num_or_none(v):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
 def _si(v) -> str:
-    f = _num_or_none(v)
+    f = num(v)
     if f is None:
         return "—"
     for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -195,9 +183,9 @@ def mode_table(summary: pd.DataFrame, table_id: str = "modes") -> Table | None:
     rows = []
     for key, r in wide.iterrows():
         row = [Cell(str(k)) for k in key]
-        row += [Cell(_fmt(r[v], ".4g"), _num_or_none(r[v])) for v in variants]
+        row += [Cell(_fmt(r[v], ".4g"), num(r[v])) for v in variants]
         if share:
-            e, g = _num_or_none(r[eager]), _num_or_none(r[graphs])
+            e, g = num(r[eager]), num(r[graphs])
             s = 1 - g / e if e and g is not None else None
             row.append(Cell("—" if s is None else f"{100 * s:.0f}%", s))
         rows.append(row)
@@ -230,15 +218,15 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
         row = []
         if multi_run:
             row.append(Cell(str(r["run"])))
-        busy = _num_or_none(r["gpu_busy_fraction"])
+        busy = num(r["gpu_busy_fraction"])
         if busy is None:
             busy_cell = Cell("—", None)
         elif busy < 0.5:
             busy_cell = Cell(f"{100 * busy:.0f}% ⚠ launch/input-bound", busy, "warn")
         else:
             busy_cell = Cell(f"{100 * busy:.0f}%", busy)
-        ttt = _num_or_none(r["time_to_target_s"])
-        target = _num_or_none(r["target_acc"])
+        ttt = num(r["time_to_target_s"])
+        target = num(r["target_acc"])
         if ttt is not None:
             ttt_cell = Cell(f"{ttt:.2f}", ttt)
         elif target is not None and r["n_repeats"]:
@@ -249,25 +237,25 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
         case = str(r["case"])
         row += [
             Cell(case[: len(case) - len(suffix)] if suffix else case), Cell(str(r["family"])),
-            Cell(_fmt(r["depth"], ".0f"), _num_or_none(r["depth"])),
+            Cell(_fmt(r["depth"], ".0f"), num(r["depth"])),
             Cell(r["kernel_sizes"] or "—"), Cell(r["strides"] or "—"),
             Cell(_str(r["padding"])), Cell(_str(r["pooling"])),
-            Cell(_fmt(r["width"], ".0f"), _num_or_none(r["width"])),
-            Cell(_si(r["params"]), _num_or_none(r["params"])),
-            Cell(_fmt(r["mflops_per_image"], ".3g"), _num_or_none(r["mflops_per_image"])),
-            Cell(_fmt(r["receptive_field"], ".0f"), _num_or_none(r["receptive_field"])),
+            Cell(_fmt(r["width"], ".0f"), num(r["width"])),
+            Cell(_si(r["params"]), num(r["params"])),
+            Cell(_fmt(r["mflops_per_image"], ".3g"), num(r["mflops_per_image"])),
+            Cell(_fmt(r["receptive_field"], ".0f"), num(r["receptive_field"])),
         ]
         if not label:
             row.append(Cell(TIMER_LABELS.get(r["timer"], _str(r["timer"]))))
         row += [
-            Cell(_fmt(r["epoch_time_median_s"], ".4g"), _num_or_none(r["epoch_time_median_s"])),
+            Cell(_fmt(r["epoch_time_median_s"], ".4g"), num(r["epoch_time_median_s"])),
             Cell(_fmt(100 * _nan(r["epoch_time_spread"]), ".1f"),
-                 _num_or_none(r["epoch_time_spread"])),
-            Cell(_fmt(r["images_per_s"], ",.0f"), _num_or_none(r["images_per_s"])),
-            Cell(acc_text(r["test_acc_mean"], _num_or_none(r["test_acc_ci95"]),
-                          int(r["n_repeats"])), _num_or_none(r["test_acc_mean"])),
+                 num(r["epoch_time_spread"])),
+            Cell(_fmt(r["images_per_s"], ",.0f"), num(r["images_per_s"])),
+            Cell(acc_text(r["test_acc_mean"], num(r["test_acc_ci95"]),
+                          int(r["n_repeats"])), num(r["test_acc_mean"])),
             ttt_cell,
-            Cell(_fmt(r["peak_memory_mib"], ",.0f"), _num_or_none(r["peak_memory_mib"])),
+            Cell(_fmt(r["peak_memory_mib"], ",.0f"), num(r["peak_memory_mib"])),
             busy_cell,
             Cell(status, status, "" if status == "ok" else "bad"),
         ]
@@ -295,7 +283,7 @@ def common_suffix(summary: pd.DataFrame) -> str:
 
 
 def _nan(v) -> float:
-    f = _num_or_none(v)
+    f = num(v)
     return math.nan if f is None else f
 
 

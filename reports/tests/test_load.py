@@ -6,14 +6,15 @@ import warnings
 import numpy as np
 import pytest
 
-from reports.load import DERIVED_FIELDS, RECORD_FIELDS, NoRunsError, load_runs
+from bench.records import FIELDS
+from reports.load import DERIVED_FIELDS, NoRunsError, load_runs
 from reports.tests.conftest import BENCH_JSON, FIXTURES, RUNNER_JSONL, raw_records, record_key
 from reports.tests.synth import benchmark_doc, make_record, write_run
 
 
 def test_fixture_columns_and_rows(fixture_df):
     df = fixture_df
-    for col in RECORD_FIELDS + DERIVED_FIELDS + ("run", "source_file", "stats_median",
+    for col in FIELDS + DERIVED_FIELDS + ("run", "source_file", "stats_median",
                                                   "stats_iqr", "stats_rounds"):
         assert col in df.columns, col
     keys = {record_key(rec) for _, rec in raw_records()}
