@@ -350,9 +350,8 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     stats_cols += sorted(c for c in df.columns if c.startswith("stats_") and c not in stats_cols)
     known = set(LEAD_COLUMNS) | set(FIELDS) | set(DERIVED_FIELDS) | set(stats_cols)
     extras = [c for c in df.columns if c not in known]
-    cols = (list(LEAD_COLUMNS) + [c for c in FIELDS if c not in LEAD_COLUMNS]
-            + [c for c in DERIVED_FIELDS if c not in LEAD_COLUMNS] + stats_cols + extras)
-    df = df[cols]
+    cols = dict.fromkeys([*LEAD_COLUMNS, *FIELDS, *DERIVED_FIELDS, *stats_cols, *extras])
+    df = df[list(cols)]
     # Runs stay in the order they were given (the first is the base of comparisons).
     run_order = {r: i for i, r in enumerate(dict.fromkeys(df["run"]))}
     df = df.sort_values(["run", "family", "case", "repeat"], kind="stable",

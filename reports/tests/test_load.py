@@ -149,8 +149,8 @@ def test_empty_selection_raises(tmp_path):
 
 
 def test_repeat_from_case_id_when_missing(tmp_path):
-    rec = make_record("seed000_net0", repeat=2)
-    del rec["repeat"]
+    rec = make_record("seed000_net0", repeat=2, schema_version=1)
+    del rec["repeat"]  # schema 1 could leave it out; the upgrade reads it from the id
     write_run(tmp_path, "r", [rec], json_too=False)
     row = load_runs(tmp_path).iloc[0]
     assert row["repeat"] == 2 and row["case"] == rec["case_id"][: -len("-r2")]

@@ -41,7 +41,7 @@ def test_ci_text_and_single_repeat_note(tmp_path):
 
 
 def test_markdown_shape_and_escaping(tmp_path):
-    write_run(tmp_path, "r", [make_record("seed000_net0", case_id="a|b-r0")], json_too=False)
+    write_run(tmp_path, "r", [make_record("seed000_net0", arch="a|b", case_id=None)], json_too=False)
     md = to_markdown(case_table(summarize_cases(load_runs(tmp_path))))
     lines = md.splitlines()
     assert lines[0].startswith("| Case |") and lines[1].startswith("| :---")
@@ -74,11 +74,9 @@ def test_mode_table_shows_variants_side_by_side_with_the_overhead_share(tmp_path
     recs = []
     for loader, mode, scale in [("resident", "eager", 1.0), ("resident", "graphs", 0.25),
                                 ("dataloader", "eager", 4.0)]:
-        r = make_record("seed000_net0", time_scale=scale)
-        suffix = "-".join(v for v, d in ((loader, "resident"), (mode, "eager")) if v != d)
-        r.update(loader=loader, mode=mode,
-                 case_id=r["case_id"].replace("-r0", f"-{suffix}-r0" if suffix else "-r0"))
-        recs.append(r)
+        # case_id None: the reader names the case from its fields, as the runner does.
+        recs.append(make_record("seed000_net0", time_scale=scale, loader=loader, mode=mode,
+                                mode_requested=mode, case_id=None))
     write_run(tmp_path, "r", recs, json_too=False)
     table = mode_table(summarize_cases(load_runs(tmp_path)))
     assert table is not None
