@@ -362,5 +362,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 def _sort_key(s: pd.Series) -> pd.Series:
     if s.name == "repeat":
         return pd.to_numeric(s, errors="coerce")
-    # Seeds first, then the grid; natural order so d10 sorts after d9.
-    return s.astype(str).map(lambda v: (v == "grid",) + natural_key(v))
+    # Seeds first, then the grid, then cases that never learned their family (failed before
+    # setup); natural order so d10 sorts after d9.
+    text = s.map(lambda v: "" if is_missing(v) else str(v))
+    return text.map(lambda v: (v == "grid", v == "") + natural_key(v))

@@ -24,3 +24,29 @@ def test_importing_reports_does_not_load_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPORTS.parent, check=True)
     assert out.stdout.strip() == "False"
+
+
+BLOCKED_BUILD = """
+import sys
+sys.modules["torch"] = None  # any `import torch` now raises ImportError
+import bench.records, reports.__main__, reports.html, reports.compare, reports.findings
+sys.exit(reports.__main__.main(sys.argv[1:]))
+"""
+
+
+def test_a_schema_1_run_and_a_bare_failed_line_build_a_page_with_torch_blocked(tmp_path):
+    """Today's runner output (schema 1) and a record that failed before setup (no family, no
+    timings) load and render without torch; the bare one is shown as a failed case."""
+    from reports.tests.conftest import RUNNER_JSONL
+
+    assert '"schema_version": 1' in RUNNER_JSONL.read_text()
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text('{"arch": "foo", "status": "error"}\n')
+    out = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-c", BLOCKED_BUILD, "build", str(RUNNER_JSONL),
+                           str(bare), "-o", str(out)], capture_output=True, text=True,
+                          cwd=REPORTS.parent)
+    assert proc.returncode == 0, proc.stderr
+    html = out.read_text()
+    failed = html[html.index('<section id="failed">'):]
+    assert ">foo<" in failed[:failed.index("</section>")]
