@@ -161,7 +161,6 @@ class BenchSession:
     archs: str = "*"
     repeats: int = 1
     shard: tuple[int, int] | None = None
-    data_checked: bool = False
     case_items: int = 0  # benchmark cases collected: > 0 means this session runs the suite
     gpus: int | None = None  # xdist controller: GPUs to pin workers to
     worker_json: list = field(default_factory=list)  # xdist controller: workers' results
@@ -198,15 +197,12 @@ class BenchSession:
         exit code 4) instead of the same failure in every case."""
         import data
 
-        if self.data_checked:
-            return
         try:
             for name in self.axes["dataset"]:
                 if data.DATASETS[name].is_real:
                     data.locate(name, self.base.data_dir)
         except data.DataNotFoundError as e:
             raise pytest.UsageError(str(e)) from None
-        self.data_checked = True
 
 
 def session(config) -> BenchSession:
@@ -244,7 +240,6 @@ def pytest_generate_tests(metafunc):
     import models
 
     s = session(metafunc.config)
-    s.check_data()
     params = []
     for case in s.cases(models.list_archs(s.archs)):
         tags = models.get_spec(case.arch).tags
@@ -265,6 +260,7 @@ def pytest_collection_modifyitems(config, items):
     s.case_items = len(cases)
     if not cases:
         return
+    s.check_data()  # here, not in a case's parametrization, so pytest stops with exit code 4
     keep, drop = cases, [i for i in items if not _is_case(i)]
     if s.shard:
         k, n = s.shard

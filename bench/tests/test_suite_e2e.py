@@ -6,19 +6,9 @@ import subprocess
 import sys
 import time
 
-from bench.records import read_jsonl
+from bench.records import FIELDS, read_jsonl
 
 from .conftest import REPO
-
-# Every field the runner issue asks the record to carry.
-RECORD_FIELDS = """
-arch family depth kernel_sizes strides padding pooling params flops_per_image receptive_field
-dataset data_checksum recipe optimizer lr batch_size epochs precision channels_last compile
-device_name timer epoch_times_s step_time_ms_p50 step_time_ms_p90 images_per_s warmup_s
-compile_s train_loss val_loss val_accuracy test_accuracy time_to_target_s peak_memory_bytes
-gpu_busy_fraction trace_dir seed status error
-""".split()
-
 
 def run_bench(args, env, tmp_path, timeout=600):
     cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
@@ -37,7 +27,7 @@ def test_real_data_end_to_end(tmp_path, bench_env, fashion_dir):
     report = json.loads(out.read_text())
     (bench,) = report["benchmarks"]
     rec = bench["extra_info"]
-    missing = [f for f in RECORD_FIELDS if f not in rec]
+    missing = [f for f in FIELDS if f not in rec]  # schema 2: every field, null where unknown
     assert not missing, missing
     assert rec["status"] == "ok" and rec["error"] is None
     assert rec["timer"] == "host" and rec["device"] == "cpu"
