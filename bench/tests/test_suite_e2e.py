@@ -10,6 +10,7 @@ from bench.records import FIELDS, read_jsonl
 
 from .conftest import REPO
 
+
 def run_bench(args, env, tmp_path, timeout=600):
     cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
            "--device", "cpu", "--results-dir", str(tmp_path / "results"), *args]

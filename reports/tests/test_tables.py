@@ -41,7 +41,8 @@ def test_ci_text_and_single_repeat_note(tmp_path):
 
 
 def test_markdown_shape_and_escaping(tmp_path):
-    write_run(tmp_path, "r", [make_record("seed000_net0", arch="a|b", case_id=None)], json_too=False)
+    write_run(tmp_path, "r", [make_record("seed000_net0", arch="a|b", case_id=None)],
+              json_too=False)
     md = to_markdown(case_table(summarize_cases(load_runs(tmp_path))))
     lines = md.splitlines()
     assert lines[0].startswith("| Case |") and lines[1].startswith("| :---")
