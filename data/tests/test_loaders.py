@@ -50,7 +50,9 @@ def test_no_validation_split_gives_none():
 
 def test_val_size_must_fit():
     with pytest.raises(ValueError, match="val_size=5000 must be in"):
-        make_loaders("synthetic", batch_size=64)  # default 5000 > 2048 synthetic images
+        make_loaders("synthetic", batch_size=64, val_size=5000)  # > 2048 synthetic images
+    # None: the dataset's own default, which fits (256 of synthetic's 2,048).
+    assert make_loaders("synthetic", batch_size=64).info["val_size"] == 256
 
 
 def test_validation_split_disjoint_covering_and_seeded():
