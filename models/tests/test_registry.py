@@ -102,3 +102,15 @@ def test_unknown_name_lists_close_matches():
 def test_duplicate_registration_is_an_error():
     with pytest.raises(ValueError, match="registered twice"):
         register_model(lambda **kw: None, name="seed000_net0")
+
+
+def test_the_registry_imports_no_family():
+    # Families register themselves (grid, seeds import the registry); the registry importing
+    # one back would be an import cycle.
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(models.registry))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not imported & {"grid", "seeds", "models.grid", "models.seeds"}
