@@ -14,11 +14,13 @@ module imported below); its name becomes the benchmark's test id.
 from . import grid, seeds  # noqa: F401  (importing registers the architectures)
 from .analysis import LayerInfo, analyze, conv_out
 from .build import SpecNet, build, count_params, measured_flops
+from .recipe import UNIFORM_RECIPE, Recipe
 from .registry import create, describe, get_spec, list_archs, register_model
-from .spec import UNIFORM_RECIPE, ArchSpec, Conv, Dropout, Flatten, Linear, Pool, Recipe
+from .reported import Reported, Timing
+from .spec import ArchSpec, Conv, Dropout, Flatten, Linear, Pool
 
 __all__ = [
-    "ArchSpec", "Conv", "Dropout", "Flatten", "LayerInfo", "Linear", "Pool", "Recipe", "SpecNet",
-    "UNIFORM_RECIPE", "analyze", "build", "conv_out", "count_params", "create", "describe",
-    "get_spec", "list_archs", "measured_flops", "register_model",
+    "ArchSpec", "Conv", "Dropout", "Flatten", "LayerInfo", "Linear", "Pool", "Recipe", "Reported",
+    "SpecNet", "Timing", "UNIFORM_RECIPE", "analyze", "build", "conv_out", "count_params",
+    "create", "describe", "get_spec", "list_archs", "measured_flops", "register_model",
 ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import describe, list_archs
+from . import describe, get_spec, list_archs
+from .recipe import UNIFORM_RECIPE, Recipe
 
 
 def _table(headers: list[str], rows: list[list], align: str) -> str:
@@ -50,18 +51,56 @@ def cmd_show(name: str) -> int:
         print(d["description"])
     print()
     print(_table(["#", "layer", "output", "params", "MFLOPs", "RF"], rows, "rllrrr"))
-    r = d["recipe"]
     print(f"\nTotal params: {d['params']:,}")
     print(f"Forward MFLOPs/img: {d['flops_per_image'] / 1e6:.3f}   "
           f"training step MFLOPs/img: {d['train_flops_per_image'] / 1e6:.3f}")
     print(f"Receptive field: {d['receptive_field']} px   "
           f"activations: {d['activation_bytes_per_image'] / 1024:.1f} KiB/img (fp32)")
-    print(f"Recipe: {r['optimizer']} lr {r['lr']} momentum {r['momentum']}, "
-          f"batch {r['batch_size']}, "
-          f"{r['epochs']} epochs, normalize {r['normalize']}, loss {r['loss']}")
-    if d.get("reported"):
-        print(f"Reported by the study: {d['reported']}")
+    print()
+    print("\n".join(recipe_lines(get_spec(name).recipe)))
+    if d["reported"]:
+        print()
+        print("\n".join(reported_lines(d["reported"])))
     return 0
+
+
+def recipe_lines(r: Recipe) -> list[str]:
+    """The recipe (``--recipe seed``) in words, every field."""
+    momentum = f", momentum {r.momentum}" if r.optimizer == "sgd" else ""
+    which = "the uniform one" if r == UNIFORM_RECIPE else "the study's"
+    return [
+        f"Recipe under --recipe seed ({which}): {r.optimizer} lr {r.lr}{momentum}, "
+        f"{r.epochs} epochs, loss {r.loss}, normalize {r.normalize}",
+        f"  batch {r.batch_size} (drop_last {r.drop_last}), eval batch {r.eval_batch_size}",
+        f"  validation split held out: {'yes' if r.holdout_val else 'no'}; evaluation: "
+        f"{r.eval_text()}; per-step metrics: {', '.join(r.batch_metrics) or 'none'}",
+    ]
+
+
+def reported_lines(rep: dict) -> list[str]:
+    """The figures the study printed, from ``describe()["reported"]``."""
+    lines = [f"Reported by the study (on {rep['dataset']}, {rep['recipe']} recipe):"]
+    if rep["test_accuracy"] is not None:
+        low, high = rep["accuracy_range"]
+        bound, close = ("lower bound", ")") if rep["lower_bound"] else ("rounded", "]")
+        lines.append(f"  test accuracy {100 * rep['test_accuracy']:g}% ({bound}: true value in "
+                     f"[{100 * low:g}, {100 * high:g}{close} %), printed as {rep['printed_as']}")
+    if rep["eval_accuracy"]:
+        lines.append("  test accuracy by iteration: " + ", ".join(
+            f"{i}: {100 * a:g}%" for i, a in rep["eval_accuracy"]))
+    if rep["step_losses"]:
+        lines.append("  training loss by iteration: " + ", ".join(
+            f"{i}: {loss:.4g}" for i, loss in rep["step_losses"]))
+    if rep["epoch_losses"]:
+        lines.append("  last-batch loss by epoch: " + ", ".join(
+            f"{loss:.4g}" for loss in rep["epoch_losses"]))
+    if rep["timing"]:
+        t = rep["timing"]
+        lines.append(f"  {t['iterations']} iterations in {t['seconds']:g} s on {t['device']}"
+                     f" ({t['printed_as']})")
+    if rep["note"]:
+        lines.append(f"  note: {rep['note']}")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

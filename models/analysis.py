@@ -172,8 +172,9 @@ def summarize(spec: ArchSpec, infos: list[LayerInfo]) -> dict:
         "padding": pads.pop() if len(pads) == 1 else ("mixed" if pads else "none"),
         "pooling": kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none"),
         "width": convs[0].out_channels if convs else None,
-        "params": sum(i.params for i in infos),
-        "flops_per_image": sum(i.flops for i in infos),
+        # The formulas' totals; describe() adds the measured "params" and "flops_per_image".
+        "formula_params": sum(i.params for i in infos),
+        "formula_flops_per_image": sum(i.flops for i in infos),
         # The conv stack's receptive field: the last conv/pool layer's, in input pixels.
         "receptive_field": infos[-1].rf if infos else 1,
         # fp32 bytes of every layer output for one image: what backward keeps alive, roughly.

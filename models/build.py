@@ -5,19 +5,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .analysis import LayerInfo, analyze
+from .analysis import analyze
 from .spec import ArchSpec, Conv, Dropout, Flatten, Linear, Pool
 
 
 class SpecNet(nn.Sequential):
-    """A Sequential that remembers the spec it was built from (``.spec``, ``.layer_infos``)."""
+    """The Sequential a spec builds, children named conv1, relu1, pool1, ..., fc1."""
 
-    def __init__(self, spec: ArchSpec, infos: list[LayerInfo], modules: dict[str, nn.Module]):
+    def __init__(self, modules: dict[str, nn.Module]):
         super().__init__()
         for name, module in modules.items():
             self.add_module(name, module)
-        self.spec = spec
-        self.layer_infos = infos
 
     def first_conv(self) -> nn.Conv2d | None:
         return next((m for m in self.modules() if isinstance(m, nn.Conv2d)), None)
@@ -54,7 +52,7 @@ def build(spec: ArchSpec) -> SpecNet:
         modules["softmax"] = nn.Softmax(dim=1)
     elif spec.head != "logits":
         raise ValueError(f"{spec.name}: unknown head {spec.head!r} (use 'logits' or 'softmax')")
-    return SpecNet(spec, infos, modules)
+    return SpecNet(modules)
 
 
 def count_params(model: nn.Module) -> int:

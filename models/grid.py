@@ -13,7 +13,7 @@ import itertools
 import re
 
 from .analysis import analyze
-from .registry import register_model
+from .registry import SpecFn, register_model, register_resolver
 from .spec import ArchSpec, Conv, Flatten, Linear, Pool
 
 DEPTHS = (1, 2, 3, 4, 5, 6)
@@ -82,12 +82,19 @@ def default_points() -> list[dict]:
     return [p for p in points if _is_valid(**p)]
 
 
-def _register(point: dict) -> None:
+def _spec_fn(point: dict) -> SpecFn:
     def make(**overrides) -> ArchSpec:
         return grid_spec(**{**point, **overrides})
 
-    register_model(make, name=grid_name(**point))
+    return make
+
+
+@register_resolver
+def _resolve(name: str) -> SpecFn | None:
+    """Any grid point is addressable by name, registered or not."""
+    point = parse_grid_name(name)
+    return None if point is None else _spec_fn(point)
 
 
 for _point in default_points():
-    _register(_point)
+    register_model(_spec_fn(_point), name=grid_name(**_point))

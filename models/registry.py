@@ -21,6 +21,10 @@ from .spec import ArchSpec
 
 SpecFn = Callable[..., ArchSpec]
 _REGISTRY: dict[str, SpecFn] = {}
+# Families whose every name can be created, registered or not (the grid): a resolver maps a name
+# to its spec function, or to None when the name is not one of its own. Families register here,
+# so this module imports none of them.
+_RESOLVERS: list[Callable[[str], SpecFn | None]] = []
 
 
 def register_model(fn: SpecFn | None = None, *, name: str | None = None):
@@ -36,6 +40,12 @@ def register_model(fn: SpecFn | None = None, *, name: str | None = None):
     return deco(fn) if fn is not None else deco
 
 
+def register_resolver(fn: Callable[[str], SpecFn | None]) -> Callable[[str], SpecFn | None]:
+    """Let a family answer for names that are not registered (see ``_RESOLVERS``)."""
+    _RESOLVERS.append(fn)
+    return fn
+
+
 def _natural_key(name: str) -> list:
     # "seed000_net2" < "seed000_net10", "grid_d2" < "grid_d10".
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
@@ -49,17 +59,15 @@ def list_archs(pattern: str = "*") -> list[str]:
 
 
 def _lookup(name: str) -> SpecFn:
-    try:
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        from .grid import grid_spec, parse_grid_name  # any grid point is addressable by name
-
-        point = parse_grid_name(name)
-        if point is not None:
-            return lambda **overrides: grid_spec(**{**point, **overrides})
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.6)
-        hint = f"; did you mean: {', '.join(close)}" if close else ""
-        raise KeyError(f"unknown architecture {name!r}{hint}") from None
+    for resolve in _RESOLVERS:
+        fn = resolve(name)
+        if fn is not None:
+            return fn
+    close = difflib.get_close_matches(name, list(_REGISTRY), n=5, cutoff=0.6)
+    hint = f"; did you mean: {', '.join(close)}" if close else ""
+    raise KeyError(f"unknown architecture {name!r}{hint}")
 
 
 def get_spec(name: str, **overrides) -> ArchSpec:
@@ -81,9 +89,10 @@ def create(name: str, **overrides) -> nn.Module:
 def describe(name: str, **overrides) -> dict:
     """Plain-data analysis of an architecture: per-layer shapes, params, FLOPs, receptive field.
 
-    FLOPs per image come from torch's FlopCounterMode on the built module (forward, and
-    forward + backward for a training step); per-layer FLOPs are the formula's, which sum to the
-    same forward total (a unit test pins that).
+    ``params`` and ``flops_per_image`` are measured on the built module (its parameters;
+    torch's FlopCounterMode, forward, and forward + backward for ``train_flops_per_image``).
+    ``formula_params`` and ``formula_flops_per_image`` are the spec's formulas, the sums of the
+    per-layer figures in ``layers``; a unit test pins that the two agree.
     """
     return copy.deepcopy(_describe(name, tuple(sorted(overrides.items()))))
 
@@ -104,12 +113,10 @@ def _describe(name: str, overrides: tuple) -> dict:
         num_classes=spec.num_classes,
         head=spec.head,
         params=count_params(model),
-        formula_params=info["params"],
-        formula_flops_per_image=info["flops_per_image"],
         flops_per_image=fwd,
         train_flops_per_image=step,
         layers=[i.as_dict() for i in infos],
         recipe=spec.recipe.as_dict(),
-        reported=spec.reported,
+        reported=spec.reported.as_dict() if spec.reported else None,
     )
     return info

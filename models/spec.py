@@ -7,8 +7,11 @@ so changing a kernel size or the input shape can never leave a stale ``4*4*50`` 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Literal
+
+from .recipe import UNIFORM_RECIPE, Recipe
+from .reported import Reported
 
 Activation = Literal["relu"] | None
 
@@ -55,40 +58,6 @@ Layer = Conv | Pool | Dropout | Flatten | Linear
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """How a study trained its network, as data the runner applies in "seed recipe" mode.
-
-    ``normalize``: "dataset" uses the dataset's own mean/std (the studies used MNIST's
-    0.1307/0.3081 on MNIST); "none" is ToTensor only (pixels in [0, 1]); a (mean, std) pair is
-    used as given (seed003's 0.5/0.5).
-    ``loss``: "cross_entropy" on logits, or "nll_on_softmax", the Lab 4 bug (nll_loss applied
-    to softmax probabilities, so the loss bottoms out at -1.0).
-    """
-
-    optimizer: str = "sgd"  # "sgd" or "adam"
-    lr: float = 0.01
-    momentum: float = 0.0
-    batch_size: int = 128
-    eval_batch_size: int = 1000
-    epochs: int = 10
-    normalize: str | tuple[float, float] = "dataset"
-    drop_last: bool = False
-    loss: str = "cross_entropy"
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        if isinstance(self.normalize, tuple):
-            d["normalize"] = list(self.normalize)
-        return d
-
-
-# One shared recipe so architectures compare fairly (`--recipe uniform`): SGD with momentum 0.9
-# at lr 0.01 and batch 128 trains every seed and grid net here without diverging (Adam at 0.01,
-# seed003's choice, is fragile for the deep grid nets).
-UNIFORM_RECIPE = Recipe(optimizer="sgd", lr=0.01, momentum=0.9, batch_size=128, epochs=5)
-
-
-@dataclass(frozen=True)
 class ArchSpec:
     name: str
     layers: tuple[Layer, ...]
@@ -96,8 +65,11 @@ class ArchSpec:
     input_shape: tuple[int, int, int] = (1, 28, 28)
     num_classes: int = 10
     head: str = "logits"  # "logits", or "softmax" for the faithful Lab 4 bug
-    recipe: Recipe = field(default_factory=Recipe)
+    # How the net trains under `--recipe seed`: its study's recipe; a net from no study (the
+    # grid) trains the uniform way under either recipe.
+    recipe: Recipe = UNIFORM_RECIPE
     tags: tuple[str, ...] = ()
     description: str = ""
-    # What the source study reported, for the report to put beside our numbers.
-    reported: dict | None = None
+    # What the source study printed for this very net (on MNIST, with its own recipe), for the
+    # report to put beside our numbers; None when the study printed no figure for it.
+    reported: Reported | None = None

@@ -66,6 +66,16 @@ def test_formula_flops_equal_torch_flop_counter(name):
     assert 2 * d["flops_per_image"] < d["train_flops_per_image"] <= 3 * d["flops_per_image"]
 
 
+def test_formula_totals_and_measured_totals_have_their_own_keys():
+    spec = models.get_spec("seed000_net0")
+    formula = models.analysis.summarize(spec, analyze(spec))
+    # summarize() gives the formulas; only describe() measures, under the plain keys.
+    assert "params" not in formula and "flops_per_image" not in formula
+    d = models.describe("seed000_net0")
+    assert d["formula_params"] == formula["formula_params"] == d["params"] == 431_080
+    assert d["formula_flops_per_image"] == sum(lay["flops"] for lay in d["layers"])
+
+
 def test_padding_pooling_and_depth_summaries():
     d = models.describe("grid_d2_k3_s2_valid_avg_w16")
     assert (d["depth"], d["kernel_sizes"], d["strides"], d["padding"], d["pooling"], d["width"]) \
