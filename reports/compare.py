@@ -91,7 +91,9 @@ def _first(s):
 def _values(rows: pd.DataFrame, col: str) -> set[str]:
     if col not in rows.columns:
         return set()
-    return {str(v) for v in rows[col] if not is_missing(v)}
+    # A column with gaps turns 4096 into 4096.0: the same value, spelt the same.
+    return {str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            for v in rows[col] if not is_missing(v)}
 
 
 def incomparable(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:

@@ -27,6 +27,9 @@ CONDITION_COLS = ["run", "dataset", "device", "precision", "mode", "batch_size",
                   "recipe"]
 SETTINGS = [("precision", "fp32"), ("mode", "eager"), ("channels_last", False),
             ("loader", "resident")]
+# The fields every object of findings.json has, first and in this order (the rest follow).
+FIELDS_JSON = ("key", "kind", "factor", "metric", "statement", "estimate", "ci_low", "ci_high",
+               "n", "conclusive", "study")
 # What the report tells a user whose run has one seed per case.
 REPEATS_HINT = "run --repeats 3"
 
@@ -210,8 +213,11 @@ def write_findings(findings: list[Finding], path: str | Path) -> Path:
     """``findings.json``: the list the report shows, one object per finding."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([_json_safe(f.as_dict()) for f in findings], indent=1,
-                               ensure_ascii=False) + "\n", encoding="utf-8")
+    rows = []
+    for f in findings:
+        d = f.as_dict()
+        rows.append(_json_safe({**{k: d[k] for k in FIELDS_JSON}, **d}))
+    path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 

@@ -89,13 +89,6 @@ def binomial_se(p: float, n: float | None) -> float | None:
     return math.sqrt(max(p * (1.0 - p), 0.0) / float(n))
 
 
-def binomial_interval(p: float, n: int, level: float = LEVEL) -> tuple[float, float]:
-    """Wilson interval of an accuracy p measured on n test images."""
-    k = int(round(p * n))
-    ci = sps.binomtest(k, int(n)).proportion_ci(confidence_level=level, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 # ---------------------------------------------------------------- two-sample differences
 
 

@@ -89,6 +89,13 @@ def test_004_supported_contradicted_missing(tmp_path):
     assert c["claim_004_max_beats_avg"].verdict == SUPPORTED
     assert c["claim_004_max_beats_avg"].estimate == pytest.approx(3.0)
     assert c["claim_004_same_beats_valid"].verdict == CONTRADICTED
+    # A 0.5 pp lead inside a 1 pp seed spread: the interval, not the estimate, decides.
+    wide = [dict(r, test_accuracy=r["test_accuracy"] + 4 * (r["test_accuracy"] - acc))
+            for r, acc in zip(_seed004({"a": 0.90, "b": 0.895}, rng), [0.90] * 3 + [0.895] * 3,
+                              strict=True)]
+    c = _claims(tmp_path / "w", wide)["claim_004_max_beats_avg"]
+    assert c.estimate == pytest.approx(0.5) and c.ci_low < 0 < c.ci_high
+    assert c.verdict == UNRESOLVED
     c = _claims(tmp_path / "b", _seed004({"a": 0.90}, rng))
     assert c["claim_004_max_beats_avg"].verdict == UNRESOLVED
     assert "-k 'seed004'" in c["claim_004_max_beats_avg"].statement

@@ -2,8 +2,19 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
-from reports.stats import binomial_se, mean_ci, robust_sigma, slope_fit, t_cdf, t_ppf
+from reports.stats import (
+    SampleMean,
+    binomial_se,
+    difference,
+    mean_ci,
+    mean_difference,
+    robust_sigma,
+    sample_mean,
+    slope_fit,
+    t_ppf,
+)
 
 # Textbook two-sided 95% critical values.
 T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 10: 2.2281, 30: 2.0423,
@@ -14,7 +25,13 @@ T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 10: 2.2281, 30: 
 def test_t_ppf_matches_tables(df, expected):
     assert t_ppf(0.975, df) == pytest.approx(expected, abs=1e-4)
     assert t_ppf(0.025, df) == pytest.approx(-expected, abs=1e-4)
-    assert t_cdf(expected, df) == pytest.approx(0.975, abs=1e-5)
+
+
+def test_t_ppf_rejects_bad_input():
+    with pytest.raises(ValueError, match="p must be in"):
+        t_ppf(1.0, 3)
+    with pytest.raises(ValueError, match="df must be"):
+        t_ppf(0.975, 0)
 
 
 def test_mean_ci():
@@ -68,3 +85,32 @@ def test_noise_helpers():
     assert robust_sigma([1.0, 1.0, 1.0, 2.0]) > 0  # IQR 0.25 here, never a zero noise floor
     assert binomial_se(0.9, 10000) == pytest.approx(0.003)
     assert binomial_se(0.9, None) is None
+
+
+def test_sample_mean_uses_epochs_or_repeats():
+    one = sample_mean([[1.0, 1.2, 1.1]])
+    assert one.mean == pytest.approx(1.1) and one.dof == 2 and one.n == 3
+    assert one.var == pytest.approx(np.var([1.0, 1.2, 1.1], ddof=1) / 3)
+    # Several repeats: the spread of their means (drift between repeats shows up there).
+    two = sample_mean([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    assert two.mean == pytest.approx(2.0) and two.dof == 2 and two.var == pytest.approx(1 / 3)
+    assert sample_mean([[1.0]]).var is None
+    assert sample_mean([[], [None]]).n == 0
+
+
+def test_difference_is_welch():
+    a, b = [1.0, 1.1, 0.9, 1.05], [1.5, 1.6, 1.4]
+    d = difference(sample_mean([a]), sample_mean([b]))
+    ci = sps.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert (d.low, d.high) == pytest.approx((ci.low, ci.high))
+    assert d.conclusive and d.n == 7
+    assert difference(sample_mean([a]), sample_mean([[1.5]])).conclusive is None
+
+
+def test_shared_dof_and_mean_difference():
+    a, b = SampleMean(0.90, 1e-4, 6, 3), SampleMean(0.92, 1e-4, 6, 3)
+    d = difference(a, b, shared_dof=6)
+    assert d.dof == 6 and d.high - d.estimate == pytest.approx(t_ppf(0.975, 6) * np.sqrt(2e-4))
+    m = mean_difference([d, d], shared_dof=6)
+    assert m.estimate == pytest.approx(0.02) and m.se == pytest.approx(np.sqrt(2e-4 / 2))
+
