@@ -4,12 +4,14 @@ A contrast compares two *cells* (a case's repeats under one run's conditions) th
 grid factor alone: matched on every other factor and on the run conditions. Uncertainty comes
 from the measurements, never from misfit between levels:
 
-* time: the ratio of mean log epoch times. A cell's variance is the spread of its epochs (one
-  repeat) or of its repeats' means (several); the two sides combine in a Welch t-interval.
-* accuracy: the difference of mean test accuracies. The seed-to-seed variance is pooled over the
-  cells given as the noise pool (cases with two or more repeats), floored by the binomial
-  variance of each accuracy on its test set. With one repeat everywhere there is no seed spread
-  to use: the contrast carries the binomial resolution instead of an interval.
+* time: the ratio of mean log epoch times. Its variance is the spread of the repeats' mean log
+  epoch times (the spread of single epochs when each case ran once), pooled over the run's
+  cells: timing noise is relative and comes from the machine, which all cases of a run share,
+  and one case's two repeats could not estimate it (1 degree of freedom).
+* accuracy: the difference of mean test accuracies. The seed-to-seed variance is pooled the same
+  way over the cells with two or more repeats, floored by the binomial variance of each
+  accuracy on its test set. With one repeat everywhere there is no seed spread to use: the
+  contrast carries the binomial resolution instead of an interval.
 
 A step seen in several matched contexts (e.g. k5 → k7 at depth 1, 2 and 3) is reported as the
 mean of its per-context estimates, with the range across them.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +35,6 @@ from .stats import (
     difference,
     finite,
     mean_difference,
-    sample_mean,
 )
 
 # The grid's factors in report order. Ordinal factors step between adjacent levels present;
@@ -66,8 +67,9 @@ class Cell:
     test_size: float | None
 
     @property
-    def log_time(self) -> SampleMean:
-        return sample_mean([np.log(t) for t in self.times if len(t)])
+    def log_times(self) -> list[np.ndarray]:
+        """Log epoch times of each repeat that has any."""
+        return [np.log(t) for t in self.times if len(t)]
 
     @property
     def acc(self) -> float:
@@ -82,12 +84,13 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class SeedNoise:
-    """Seed-to-seed variance of test accuracy pooled over cells with repeats."""
+class Noise:
+    """The variance of one unit (a repeat, or an epoch), pooled over cells, with its dof."""
 
     var: float
     dof: int
     cells: int
+    unit: str = "repeat"  # repeat | epoch
 
 
 @dataclass
@@ -162,19 +165,40 @@ def cells(df: pd.DataFrame, family: str | None = "grid",
     return list(groups.values())
 
 
-def seed_noise(pool: Sequence[Cell]) -> SeedNoise | None:
-    """Pooled within-case variance of test accuracy over cells with two or more repeats."""
+def pooled(groups: Iterable[np.ndarray], unit: str = "repeat") -> Noise | None:
+    """Within-group variance pooled over the groups with two or more values."""
     ss, dof, n = 0.0, 0, 0
-    for c in pool:
-        if len(c.accs) >= 2:
-            a = np.asarray(c.accs)
-            ss += float(((a - a.mean()) ** 2).sum())
-            dof += len(a) - 1
+    for g in groups:
+        if len(g) >= 2:
+            ss += float(((g - g.mean()) ** 2).sum())
+            dof += len(g) - 1
             n += 1
-    return SeedNoise(ss / dof, dof, n) if dof else None
+    return Noise(ss / dof, dof, n, unit) if dof else None
 
 
-def acc_mean(cell: Cell, noise: SeedNoise | None) -> SampleMean:
+def seed_noise(pool: Sequence[Cell]) -> Noise | None:
+    """Seed-to-seed variance of test accuracy over the cells with repeats."""
+    return pooled(np.asarray(c.accs) for c in pool)
+
+
+def time_noise(pool: Sequence[Cell]) -> Noise | None:
+    """Variance of a repeat's mean log epoch time, or of one epoch's when no case repeated."""
+    if any(len(c.log_times) >= 2 for c in pool):
+        return pooled((np.array([t.mean() for t in c.log_times]) for c in pool), "repeat")
+    return pooled((c.log_times[0] for c in pool if c.log_times), "epoch")
+
+
+def time_mean(cell: Cell, noise: Noise | None) -> SampleMean:
+    logs = cell.log_times
+    units = [t.mean() for t in logs] if noise is None or noise.unit == "repeat" else \
+        [v for t in logs for v in t]
+    mean = float(np.mean(units)) if units else math.nan
+    if noise is None or not units:
+        return SampleMean(mean, None, None, len(units))
+    return SampleMean(mean, noise.var / len(units), noise.dof, len(units))
+
+
+def acc_mean(cell: Cell, noise: Noise | None) -> SampleMean:
     """A cell's mean accuracy; variance seed/R floored by the binomial one; None without seeds."""
     if noise is None or not cell.accs:
         return SampleMean(cell.acc, None, None, len(cell.accs))
@@ -190,23 +214,22 @@ def binomial_resolution(pairs: Sequence[tuple[Cell, Cell]]) -> float | None:
     return Z * math.sqrt(sum(va + vb for va, vb in vs)) / len(vs)
 
 
-def cell_difference(a: Cell, b: Cell, metric: str, noise: SeedNoise | None) -> Difference:
-    if metric == "time":
-        return difference(a.log_time, b.log_time)
-    # Both sides' variances come from the one pooled seed spread: its dof, not Welch's.
-    return difference(acc_mean(a, noise), acc_mean(b, noise),
+def cell_difference(a: Cell, b: Cell, metric: str, noise: Noise | None) -> Difference:
+    mean = time_mean if metric == "time" else acc_mean
+    # Both sides' variances come from the one pooled estimate: its dof, not Welch's.
+    return difference(mean(a, noise), mean(b, noise),
                       shared_dof=None if noise is None else noise.dof)
 
 
 def combine(factor: str, metric: str, la: str, lb: str, pairs: list[tuple[Cell, Cell]],
-            noise: SeedNoise | None) -> Contrast | None:
+            noise: Noise | None) -> Contrast | None:
     diffs = [cell_difference(a, b, metric, noise) for a, b in pairs]
     diffs = [d for d in diffs if math.isfinite(d.estimate)]
     if not diffs:
         return None
     est = [d.estimate for d in diffs]
     res = binomial_resolution(pairs) if metric == "accuracy" and noise is None else None
-    shared = noise.dof if metric == "accuracy" and noise is not None else None
+    shared = None if noise is None else noise.dof
     return Contrast(factor, metric, la, lb, mean_difference(diffs, shared_dof=shared), len(diffs),
                     (min(est), max(est)), res,
                     sorted({c.arch for p in pairs for c in p}))
@@ -264,11 +287,11 @@ def pairs_by_step(cs: Sequence[Cell], factor: str, extremes: bool = False) -> di
     return out
 
 
-def noise_by_conditions(cs: Sequence[Cell]) -> dict[tuple, SeedNoise | None]:
+def noise_by_conditions(cs: Sequence[Cell]) -> dict[tuple, dict[str, Noise | None]]:
     by: dict[tuple, list] = defaultdict(list)
     for c in cs:
         by[c.conditions].append(c)
-    return {k: seed_noise(v) for k, v in by.items()}
+    return {k: {"time": time_noise(v), "accuracy": seed_noise(v)} for k, v in by.items()}
 
 
 def factor_contrasts(cs: Sequence[Cell], factor: str, extremes: bool = False) -> list[Contrast]:
@@ -278,22 +301,22 @@ def factor_contrasts(cs: Sequence[Cell], factor: str, extremes: bool = False) ->
     for (a, b), pairs in sorted(pairs_by_step(cs, factor, extremes).items(),
                                 key=lambda kv: (_order(factor, kv[0][0]),
                                                 _order(factor, kv[0][1]))):
-        # One seed-noise estimate per contrast: the run conditions of its pairs (usually one).
-        pooled = [noise[p[0].conditions] for p in pairs]
-        nz = pooled[0] if len({id(x) for x in pooled}) == 1 else _merge(pooled)
         for metric in ("time", "accuracy"):
+            # One noise estimate per contrast: that of its pairs' run conditions (usually one).
+            nz = _merge([noise[p[0].conditions][metric] for p in pairs])
             c = combine(factor, metric, label(factor, a), label(factor, b), pairs, nz)
             if c is not None:
                 out.append(c)
     return out
 
 
-def _merge(noises: list[SeedNoise | None]) -> SeedNoise | None:
-    if any(n is None for n in noises):
-        return None
-    uniq = {id(n): n for n in noises}.values()
+def _merge(noises: list[Noise | None]) -> Noise | None:
+    uniq = list({id(n): n for n in noises}.values())
+    if len(uniq) == 1 or any(n is None for n in uniq) or len({n.unit for n in uniq}) > 1:
+        return uniq[0] if len(uniq) == 1 else None
     dof = sum(n.dof for n in uniq)
-    return SeedNoise(sum(n.var * n.dof for n in uniq) / dof, dof, sum(n.cells for n in uniq))
+    return Noise(sum(n.var * n.dof for n in uniq) / dof, dof, sum(n.cells for n in uniq),
+                 uniq[0].unit)
 
 
 def all_contrasts(df: pd.DataFrame) -> list[Contrast]:

@@ -1,7 +1,7 @@
 """Statistics for the reports: t-intervals, binomial intervals, two-sample differences, OLS slopes.
 
-Quantiles and binomial intervals come from scipy.stats; what is ours is which samples feed them
-(see ``sample_mean`` and ``difference``: a case's epoch times, its repeats, its test-set size).
+Quantiles come from scipy.stats; what is ours is which variances feed them (``difference``:
+two means with their variances and degrees of freedom, independent or from one pooled estimate).
 """
 
 from __future__ import annotations
@@ -104,27 +104,6 @@ class SampleMean:
     var: float | None
     dof: float | None
     n: int  # values behind the mean (epochs or repeats)
-
-
-def sample_mean(groups: Sequence[Sequence[float]]) -> SampleMean:
-    """Mean of values measured in groups (a case's repeats, each with its epochs).
-
-    With several groups the variance of the mean comes from the spread of the group means (it
-    holds both the within-group noise and any drift between groups), on groups − 1 degrees of
-    freedom; with one group, from the spread of its values on n − 1.
-    """
-    groups = [g for g in (finite(g) for g in groups) if len(g)]
-    if not groups:
-        return SampleMean(math.nan, None, None, 0)
-    n = sum(len(g) for g in groups)
-    if len(groups) >= 2:
-        means = np.array([g.mean() for g in groups])
-        return SampleMean(float(means.mean()), float(means.var(ddof=1)) / len(means),
-                          len(means) - 1, n)
-    g = groups[0]
-    if len(g) < 2:
-        return SampleMean(float(g[0]), None, None, 1)
-    return SampleMean(float(g.mean()), float(g.var(ddof=1)) / len(g), len(g) - 1, n)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ def test_large_effect_with_small_noise_is_conclusive(tmp_path):
     f, t5, t7 = _kernel_pair(tmp_path, 1.5, 0.01)
     k = f["kernel_time_k5_k7"]
     assert k.conclusive and k.metric == "time" and k.factor == "kernel"
-    # One repeat per side: the interval is Welch's t-interval on the log epoch times.
-    ci = sps.ttest_ind(np.log(t7), np.log(t5), equal_var=False).confidence_interval(0.95)
+    # One repeat per case: the interval is the pooled-variance t-interval on log epoch times.
+    ci = sps.ttest_ind(np.log(t7), np.log(t5), equal_var=True).confidence_interval(0.95)
     assert k.estimate == pytest.approx(math.exp(np.log(t7).mean() - np.log(t5).mean()))
     assert (k.ci_low, k.ci_high) == pytest.approx((math.exp(ci.low), math.exp(ci.high)))
     assert k.ci_low < 1.5 < k.ci_high and k.n == 6
@@ -108,3 +108,18 @@ def test_categorical_factors_compare_with_the_reference(tmp_path):
     assert f["pooling_time_max_none"].estimate == pytest.approx(3.0)
     assert f["padding_time_valid_same"].estimate == pytest.approx(2.0)
     assert not f["pooling_time_max_avg"].conclusive
+
+
+def test_time_noise_is_pooled_over_the_runs_repeats(tmp_path):
+    rng = np.random.default_rng(7)
+    times = {k: [noisy(t, 0.05, 2, rng) for _ in range(2)] for k, t in ((3, 1.0), (5, 1.8),
+                                                                         (7, 2.7))}
+    recs = [grid(kernel=k, repeat=r, times=t) for k, reps in times.items()
+            for r, t in enumerate(reps)]
+    f = _by_key(factor_effects(frame(tmp_path, recs)))["kernel_time_k5_k7"]
+    means = {k: np.array([np.log(t).mean() for t in reps]) for k, reps in times.items()}
+    v = sum(((m - m.mean()) ** 2).sum() for m in means.values()) / 3  # 3 cells × (2 − 1) dof
+    diff = means[7].mean() - means[5].mean()
+    half = sps.t.ppf(0.975, 3) * math.sqrt(v / 2 + v / 2)
+    assert f.estimate == pytest.approx(math.exp(diff))
+    assert (f.ci_low, f.ci_high) == pytest.approx((math.exp(diff - half), math.exp(diff + half)))
