@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .claims import ClaimResult, all_claims
-from .contrasts import FACTOR_NAMES, FACTORS, Contrast, all_contrasts
+from .contrasts import FACTOR_NAMES, FACTORS, Contrast, all_contrasts, cells, noise_by_conditions
 from .load import LAUNCH_BOUND_BUSY, is_missing
 from .plots import pareto_front, short_labels
 from .stats import finite, mean_ci, slope_fit
@@ -30,6 +30,10 @@ SETTINGS = [("precision", "fp32"), ("mode", "eager"), ("channels_last", False),
 # The fields every object of findings.json has, first and in this order (the rest follow).
 FIELDS_JSON = ("key", "kind", "factor", "metric", "statement", "estimate", "ci_low", "ci_high",
                "n", "conclusive", "study")
+# Above this relative spread of repeats' (or epochs') times the machine was busy: the contrasts
+# assume the noise hits every case alike, which a load that comes and goes does not (an idle
+# 2-core machine: about 1%; the same machine shared by five jobs: 20-30%).
+HIGH_TIME_NOISE = 0.05
 # What the report tells a user whose run has one seed per case.
 REPEATS_HINT = "run --repeats 3"
 
@@ -182,6 +186,7 @@ def factor_effects(df: pd.DataFrame) -> list[Finding]:
             continue
         out += [t for t in (trend(factor, "time", times), trend(factor, "accuracy", accs)) if t]
         out += times + accs
+    out[:0] = busy_machine(ok)
     res = [c.resolution for c in contrasts if c.resolution]
     if res:
         out.insert(0, Finding(
@@ -192,6 +197,25 @@ def factor_effects(df: pd.DataFrame) -> list[Finding]:
             100 * float(np.median(res)), None, None, len(res), "pp", None, "warn",
             metric="accuracy"))
     return out
+
+
+def busy_machine(ok: pd.DataFrame) -> list[Finding]:
+    """A warning where the pooled timing noise says the machine was busy during the run."""
+    out = []
+    for noise in noise_by_conditions(cells(ok)).values():
+        t = noise["time"]
+        if t is None or math.sqrt(t.var) <= HIGH_TIME_NOISE:
+            continue
+        sd = 100 * math.sqrt(t.var)
+        out.append(Finding(
+            "time_noise_high", "noise",
+            f"Timing noise is high: one {t.unit}'s mean epoch time varies by ±{sd:.0f}% (SD, "
+            f"pooled over {t.cells} cases), against about 1% on an idle machine. The time "
+            "intervals assume that noise struck every case alike; a load that came and went "
+            "during the run can make a case look faster or slower than it is. Rerun on an idle "
+            "machine before trusting small time differences.", sd, None, None, t.dof, "%", None,
+            "warn", metric="time"))
+    return out[:1]
 
 
 def claim_findings(df: pd.DataFrame) -> list[Finding]:

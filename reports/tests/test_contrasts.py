@@ -123,3 +123,12 @@ def test_time_noise_is_pooled_over_the_runs_repeats(tmp_path):
     half = sps.t.ppf(0.975, 3) * math.sqrt(v / 2 + v / 2)
     assert f.estimate == pytest.approx(math.exp(diff))
     assert (f.ci_low, f.ci_high) == pytest.approx((math.exp(diff - half), math.exp(diff + half)))
+
+
+@pytest.mark.parametrize("noise,warned", [(0.01, False), (0.25, True)])
+def test_a_busy_machine_is_called_out(tmp_path, noise, warned):
+    rng = np.random.default_rng(8)
+    recs = [grid(kernel=k, repeat=r, times=noisy(t, noise, 3, rng))
+            for k, t in ((3, 1.0), (5, 1.8), (7, 2.7)) for r in range(2)]
+    f = _by_key(factor_effects(frame(tmp_path, recs)))
+    assert ("time_noise_high" in f) is warned
