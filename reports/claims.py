@@ -135,8 +135,9 @@ def reported_text(reported, run_dataset, run_recipe=None, ours: float | None = N
     rec = reported.get("recipe")
     same_recipe = rec is None or run_recipe is None or str(rec) == str(run_recipe)
     head = f"{label}: " if label else ""
-    if same_data and same_recipe and ours is not None:
-        return f"{head}{study}; this run: {100 * ours:.1f}%"
+    if same_data and same_recipe:
+        return f"{head}{study}; this run: " + (f"{100 * ours:.1f}%" if ours is not None else
+                                               "same dataset and recipe, comparable")
     why = (f"{dataset_name(run_dataset)}, not comparable" if not same_data
            else f"{run_recipe} recipe (study: {rec}), not comparable")
     return f"{head}{study}; this run: {why}"
