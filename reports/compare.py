@@ -10,6 +10,10 @@ A change counts only if it exceeds both the threshold and the noise:
   half-widths combined in quadrature, each a t-interval over repeats, or 1.96 binomial standard
   errors from test_size when a side has a single repeat.
 * status: ok → failed is a regression, failed → ok an improvement.
+
+Cases trained under different conditions (dataset, training subset, batch size, epochs,
+recipe, ...: ``COMPARABLE_ON``) are not compared at all: their verdict is "not comparable",
+naming what differs, and they never fail the comparison.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ from .tables import Cell, Table, status_summary
 
 IMPROVED, REGRESSED, NOISE = "improved", "regressed", "within noise"
 ADDED, REMOVED, FAILED_BOTH = "added", "removed", "failed in both"
+NOT_COMPARABLE = "not comparable"
+# What two trainings of a case must share for their times and accuracies to be compared: a
+# different subset, batch size, epoch count, recipe or dataset changes both by design (a 4,096-
+# image run vs a 60,000-image one reads as "+731% regressed" otherwise).
+COMPARABLE_ON = (("dataset", "dataset"), ("limit_train", "training subset (--limit-train)"),
+                 ("train_size", "training-set size"), ("test_size", "test-set size"),
+                 ("batch_size", "batch size"), ("epochs", "epochs"), ("recipe", "recipe"),
+                 ("optimizer", "optimizer"), ("lr", "learning rate"),
+                 ("precision", "precision"), ("mode", "execution mode"),
+                 ("loader", "input loader"))
 Z95 = 1.959963984540054
 
 
@@ -74,6 +88,27 @@ def _first(s):
     return None
 
 
+def _values(rows: pd.DataFrame, col: str) -> set[str]:
+    if col not in rows.columns:
+        return set()
+    # A column with gaps turns 4096 into 4096.0: the same value, spelt the same.
+    return {str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+            for v in rows[col] if not is_missing(v)}
+
+
+def incomparable(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
+    """What differs between two sides in the conditions that make their numbers comparable.
+
+    A condition recorded on one side only (an older record without the field) is not counted.
+    """
+    out = []
+    for col, what in COMPARABLE_ON:
+        b, n = _values(base, col), _values(new, col)
+        if b and n and b != n:
+            out.append(f"{what} {'/'.join(sorted(b))} vs {'/'.join(sorted(n))}")
+    return out
+
+
 def _verdict(change: float, noise: float, threshold: float, higher_is_better: bool) -> str:
     if math.isnan(change):
         return NOISE
@@ -99,8 +134,15 @@ def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = 0.1
             row.update({f"{prefix}_time_s": side.time_median, f"{prefix}_acc": side.acc_mean})
             rows.append(row)
             continue
-        b = side_stats(base[base["case"] == case])
-        n = side_stats(new[new["case"] == case])
+        b_rows, n_rows = base[base["case"] == case], new[new["case"] == case]
+        b, n = side_stats(b_rows), side_stats(n_rows)
+        differs = incomparable(b_rows, n_rows)
+        if differs:
+            row.update(verdict=NOT_COMPARABLE, status=f"differs: {'; '.join(differs)}",
+                       base_time_s=b.time_median, new_time_s=n.time_median, base_acc=b.acc_mean,
+                       new_acc=n.acc_mean, time_verdict="", acc_verdict="")
+            rows.append(row)
+            continue
         t_change = n.time_median / b.time_median - 1 if b.time_median > 0 else math.nan
         t_noise = 2 * math.hypot(b.time_sigma, n.time_sigma) / b.time_median \
             if b.time_median > 0 else math.nan
@@ -148,8 +190,12 @@ def exit_code(cmp: pd.DataFrame) -> int:
 
 def caveats(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     out = []
+    differs = incomparable(base, new)
+    if differs:
+        out.append("The runs were trained under different conditions (" + "; ".join(differs)
+                   + "): cases that differ are marked \"not comparable\" and not judged.")
     for col, what in (("timer", "timers"), ("device_name", "devices"),
-                      ("precision", "precisions"), ("torch_version", "torch versions")):
+                      ("torch_version", "torch versions")):
         b = {str(v) for v in base[col] if not is_missing(v)}
         n = {str(v) for v in new[col] if not is_missing(v)}
         if b and n and b != n:
@@ -178,7 +224,8 @@ def comparison_table(cmp: pd.DataFrame, table_id: str = "compare") -> Table:
     rows = []
     for _, r in cmp.iterrows():
         v = str(r["verdict"])
-        cls = {"regressed": "bad", "improved": "good", "removed": "warn"}.get(v, "")
+        cls = {"regressed": "bad", "improved": "good", "removed": "warn",
+               NOT_COMPARABLE: "warn"}.get(v, "")
         rows.append([
             Cell(str(r["case"])), Cell(v, v, cls),
             Cell(_num(r["base_time_s"], ".4g"), _f(r["base_time_s"])),
@@ -215,7 +262,7 @@ def _nan(v) -> float:
 
 def summary_line(cmp: pd.DataFrame) -> str:
     counts = cmp["verdict"].value_counts()
-    order = [REGRESSED, IMPROVED, NOISE, FAILED_BOTH, ADDED, REMOVED]
+    order = [REGRESSED, IMPROVED, NOISE, NOT_COMPARABLE, FAILED_BOTH, ADDED, REMOVED]
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no cases"
 
 

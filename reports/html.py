@@ -17,7 +17,7 @@ import jinja2
 import pandas as pd
 
 from . import compare as cmp_mod
-from .findings import all_findings
+from .findings import all_findings, write_findings
 from .load import is_missing
 from .plots import all_plots, safe_id
 from .tables import (
@@ -237,10 +237,12 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
 
 def build_report(df: pd.DataFrame, out: str | Path, *, csv_dir: str | Path | None = None,
                  **kw) -> Path:
-    """Write the page (and, with csv_dir, cases.csv, cases.md and runs.csv); return its path."""
+    """Write the page, findings.json beside it (and, with csv_dir, cases.csv, cases.md and
+    runs.csv); return the page's path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_report(df, **kw), encoding="utf-8")
+    write_findings(all_findings(df), out.parent / "findings.json")
     if csv_dir is not None:
         write_tables(df, csv_dir)
     return out

@@ -1,7 +1,7 @@
-"""Small statistics helpers: Student-t quantiles, mean ± CI, least squares with standard errors.
+"""Statistics for the reports: t-intervals, binomial intervals, two-sample differences, OLS slopes.
 
-scipy and statsmodels are not dependencies of the suite, and the few numbers the reports need
-(a t quantile, an OLS slope with its standard error) are short to compute with numpy alone.
+Quantiles come from scipy.stats; what is ours is which variances feed them (``difference``:
+two means with their variances and degrees of freedom, independent or from one pooled estimate).
 """
 
 from __future__ import annotations
@@ -11,76 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats as sps
 
-
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    ln_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                + a * math.log(x) + b * math.log1p(-x))
-    front = math.exp(ln_front)
-    # The continued fraction converges fast only on one side of the mean; use the symmetry.
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t > 0 else tail
+LEVEL = 0.95
 
 
 def t_ppf(p: float, df: float) -> float:
     """The p-quantile of Student's t (e.g. t_ppf(0.975, 4) == 2.776...)."""
     if not 0.0 < p < 1.0:
         raise ValueError(f"t_ppf: p must be in (0, 1), got {p}")
-    if df <= 0:
+    if not df > 0:
         raise ValueError(f"t_ppf: df must be > 0, got {df}")
-    if p < 0.5:
-        return -t_ppf(1.0 - p, df)
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:  # df=1 needs hi ~ 64 for 0.995; grow until bracketed
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, hi):
-            break
-    return 0.5 * (lo + hi)
+    return float(sps.t.ppf(p, df))
 
 
 def finite(values: Iterable) -> np.ndarray:
@@ -111,7 +53,7 @@ class MeanCI:
         return None if self.half_width is None else self.mean + self.half_width
 
 
-def mean_ci(values: Iterable, level: float = 0.95) -> MeanCI:
+def mean_ci(values: Iterable, level: float = LEVEL) -> MeanCI:
     """Mean and t-interval half-width over the finite values."""
     x = finite(values)
     n = len(x)
@@ -147,6 +89,84 @@ def binomial_se(p: float, n: float | None) -> float | None:
     return math.sqrt(max(p * (1.0 - p), 0.0) / float(n))
 
 
+# ---------------------------------------------------------------- two-sample differences
+
+
+@dataclass(frozen=True)
+class SampleMean:
+    """An estimated mean with its variance and the degrees of freedom behind that variance.
+
+    ``dof`` is None when the variance is not estimated from spread in the data (one value), and
+    ``inf`` when it is a known (e.g. binomial) variance.
+    """
+
+    mean: float
+    var: float | None
+    dof: float | None
+    n: int  # values behind the mean (epochs or repeats)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A difference of means (or a mean of differences) with its t-interval."""
+
+    estimate: float
+    se: float | None
+    dof: float | None
+    low: float | None
+    high: float | None
+    n: int  # measurements behind it (both sides)
+
+    @property
+    def conclusive(self) -> bool | None:
+        """The CI excludes zero; None where there is no CI."""
+        if self.low is None or self.high is None:
+            return None
+        return self.low > 0 or self.high < 0
+
+
+def interval(est: float, parts: Sequence[tuple[float, float]], n: int, level: float = LEVEL,
+             shared_dof: float | None = None) -> Difference:
+    """est ± t·sqrt(Σ var) over independent (variance, dof) parts, Welch–Satterthwaite dof.
+
+    ``shared_dof``: the parts' variances all come from one pooled estimate with that many
+    degrees of freedom (they are not independent, so their dof do not add up).
+    """
+    var = sum(v for v, _ in parts)
+    if var <= 0:  # identical values on every side: no spread to build an interval from
+        return Difference(est, 0.0, None, None, None, n)
+    denom = sum(v * v / d for v, d in parts if v > 0 and math.isfinite(d))
+    dof = shared_dof if shared_dof is not None else var * var / denom if denom > 0 else math.inf
+    q = float(sps.norm.ppf(0.5 + level / 2)) if math.isinf(dof) else t_ppf(0.5 + level / 2, dof)
+    se = math.sqrt(var)
+    return Difference(est, se, dof, est - q * se, est + q * se, n)
+
+
+def difference(a: SampleMean, b: SampleMean, level: float = LEVEL,
+               shared_dof: float | None = None) -> Difference:
+    """b − a with a Welch t-interval; no interval when either side has no variance."""
+    est = b.mean - a.mean
+    if a.var is None or b.var is None or a.dof is None or b.dof is None:
+        return Difference(est, None, None, None, None, a.n + b.n)
+    return interval(est, [(a.var, a.dof), (b.var, b.dof)], a.n + b.n, level, shared_dof)
+
+
+def mean_difference(diffs: Sequence[Difference], level: float = LEVEL,
+                    shared_dof: float | None = None) -> Difference:
+    """The average of independent differences, its variance Σ se² / k² (Welch dof)."""
+    k = len(diffs)
+    if k == 0:
+        raise ValueError("mean_difference: no differences")
+    est = float(np.mean([d.estimate for d in diffs]))
+    n = sum(d.n for d in diffs)
+    if any(d.se is None or d.dof is None for d in diffs):
+        return Difference(est, None, None, None, None, n)
+    return interval(est, [(d.se ** 2 / k ** 2, d.dof) for d in diffs], n, level, shared_dof)
+
+
+# ---------------------------------------------------------------- least squares
+
+
 @dataclass(frozen=True)
 class SlopeFit:
     """A least-squares slope with its t-interval."""
@@ -178,7 +198,7 @@ def ols(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def slope_fit(x: Sequence[float], y: Sequence[float], groups: Sequence | None = None,
-              level: float = 0.95) -> SlopeFit | None:
+              level: float = LEVEL) -> SlopeFit | None:
     """Slope of y on x with one intercept per group (other factors held fixed by grouping).
 
     Groups where x does not vary say nothing about the slope and are dropped, so ``n`` counts

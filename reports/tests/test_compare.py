@@ -91,3 +91,25 @@ def test_compare_html(tmp_path, capsys):
     assert main(["compare", str(base), str(new_dir), "--html", str(out)]) == 0
     html = out.read_text()
     assert 'id="compare"' in html and "base:same" in html and "new:same" in html
+
+
+def test_runs_under_other_conditions_are_not_compared(tmp_path, capsys):
+    # 4,096 images vs the full set, and a larger batch: 8× the time per epoch by design, not a
+    # regression.
+    base, new = tmp_path / "small", tmp_path / "full"
+    write_run(base, "small", [make_record(a, run_id="small", limit_train=4096) for a in ARCHS])
+    write_run(new, "full", [make_record(a, run_id="full", limit_train=None, train_size=55000,
+                                        time_scale=8.0, batch_size=256) for a in ARCHS[:2]]
+              + [make_record(a, run_id="full", limit_train=4096, time_scale=8.0)
+                 for a in ARCHS[2:]])
+    cmp = compare_frames(load_runs(base), load_runs(new))
+    v = _verdicts(cmp)
+    assert v[ARCHS[0]] == v[ARCHS[1]] == "not comparable"
+    status = cmp.set_index(cmp["case"].str.split("-").str[0]).loc[ARCHS[0], "status"]
+    assert "training-set size 4096 vs 55000" in status and "batch size 64 vs 256" in status
+    assert v[ARCHS[2]] == "regressed"  # same conditions: a real 8× slowdown
+    assert main(["compare", str(base), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "trained under different conditions" in out and "2 not comparable" in out
+    cmp = compare_frames(load_runs(base), load_runs(new)[lambda d: d["case"].str.contains("d1_")])
+    assert exit_code(cmp) == 0

@@ -2,8 +2,18 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats as sps
 
-from reports.stats import binomial_se, mean_ci, robust_sigma, slope_fit, t_cdf, t_ppf
+from reports.stats import (
+    SampleMean,
+    binomial_se,
+    difference,
+    mean_ci,
+    mean_difference,
+    robust_sigma,
+    slope_fit,
+    t_ppf,
+)
 
 # Textbook two-sided 95% critical values.
 T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 10: 2.2281, 30: 2.0423,
@@ -14,7 +24,13 @@ T975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 10: 2.2281, 30: 
 def test_t_ppf_matches_tables(df, expected):
     assert t_ppf(0.975, df) == pytest.approx(expected, abs=1e-4)
     assert t_ppf(0.025, df) == pytest.approx(-expected, abs=1e-4)
-    assert t_cdf(expected, df) == pytest.approx(0.975, abs=1e-5)
+
+
+def test_t_ppf_rejects_bad_input():
+    with pytest.raises(ValueError, match="p must be in"):
+        t_ppf(1.0, 3)
+    with pytest.raises(ValueError, match="df must be"):
+        t_ppf(0.975, 0)
 
 
 def test_mean_ci():
@@ -68,3 +84,27 @@ def test_noise_helpers():
     assert robust_sigma([1.0, 1.0, 1.0, 2.0]) > 0  # IQR 0.25 here, never a zero noise floor
     assert binomial_se(0.9, 10000) == pytest.approx(0.003)
     assert binomial_se(0.9, None) is None
+
+
+def _mean(x):
+    x = np.asarray(x, dtype=float)
+    return SampleMean(x.mean(), x.var(ddof=1) / len(x) if len(x) > 1 else None,
+                      len(x) - 1 if len(x) > 1 else None, len(x))
+
+
+def test_difference_is_welch():
+    a, b = [1.0, 1.1, 0.9, 1.05], [1.5, 1.6, 1.4]
+    d = difference(_mean(a), _mean(b))
+    ci = sps.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert (d.low, d.high) == pytest.approx((ci.low, ci.high))
+    assert d.conclusive and d.n == 7
+    assert difference(_mean(a), _mean([1.5])).conclusive is None
+
+
+def test_shared_dof_and_mean_difference():
+    a, b = SampleMean(0.90, 1e-4, 6, 3), SampleMean(0.92, 1e-4, 6, 3)
+    d = difference(a, b, shared_dof=6)
+    assert d.dof == 6 and d.high - d.estimate == pytest.approx(t_ppf(0.975, 6) * np.sqrt(2e-4))
+    m = mean_difference([d, d], shared_dof=6)
+    assert m.estimate == pytest.approx(0.02) and m.se == pytest.approx(np.sqrt(2e-4 / 2))
+
