@@ -37,6 +37,7 @@ MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating th
 MAX_ARCH_OPEN = 6
 BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data")
 TRACE_PATTERNS = ("*.pt.trace.json.gz", "*.pt.trace.json", "*.json.gz")
+PROFILER_STEP_MARKER = "ProfilerStep"  # bench.profiling.STEP_MARKER (that module needs torch)
 # The case table's columns shown at a glance: what a case is, its speed and its accuracy. The
 # architecture's details (family, kernels, strides, ...) and the spread sit behind the table's
 # "all columns" toggle, so at 1400 px test accuracy is beside epoch time without scrolling
@@ -134,11 +135,19 @@ def _traces(df: pd.DataFrame, page_dir: Path | None = None) -> dict:
     return {"rows": rows, "roots": roots}
 
 
+def _ops(ops):
+    """A record's top ops without the profiler's step markers, which records written before
+    bench/profiling.py dropped them (its STEP_MARKER) still hold: a marker spans a whole step."""
+    if not isinstance(ops, list):
+        return ops
+    return [op for op in ops if not str(op.get("name", "")).startswith(PROFILER_STEP_MARKER)]
+
+
 def _top_ops(df: pd.DataFrame) -> list[dict]:
     out = []
     for (run, case), g in df.groupby(["run", "case"], sort=False):
         for _, r in g.iterrows():  # the first repeat that profiled
-            t = top_ops_table(r["top_ops"])
+            t = top_ops_table(_ops(r["top_ops"]))
             if t is not None:
                 out.append({"run": run, "case": case, "case_id": r["case_id"], "table": t})
                 break

@@ -21,3 +21,9 @@ def test_window_records_memory_and_leaves_step_markers_out_of_top_ops(tmp_path):
     events = json.loads(gzip.open(trace).read())["traceEvents"]
     memory = [e for e in events if e.get("name") == "[memory]"]
     assert memory and all("Bytes" in e["args"] for e in memory)
+
+
+def test_reports_name_the_same_step_marker():
+    from reports import html
+
+    assert html.PROFILER_STEP_MARKER == profiling.STEP_MARKER

@@ -131,3 +131,9 @@ def test_file_links_are_relative_so_a_moved_results_folder_still_links(tmp_path)
     assert traces, "no trace links on the page"
     for h in traces:
         assert (moved / "run" / h).exists(), h
+
+
+def test_top_kernels_leave_out_profiler_step_markers(fixture_page):
+    html = fixture_page.read_text()
+    kernels = html[html.index('<section id="kernels">'):html.index('<section id="archs">')]
+    assert "<details" in kernels and "ProfilerStep" not in kernels
