@@ -10,6 +10,7 @@ import base64
 import math
 import mimetypes
 import os
+import urllib.parse
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,6 +37,13 @@ MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating th
 MAX_ARCH_OPEN = 6
 BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data")
 TRACE_PATTERNS = ("*.pt.trace.json.gz", "*.pt.trace.json", "*.json.gz")
+PROFILER_STEP_MARKER = "ProfilerStep"  # bench.profiling.STEP_MARKER (that module needs torch)
+# The case table's columns shown at a glance: what a case is, its speed and its accuracy. The
+# architecture's details (family, kernels, strides, ...) and the spread sit behind the table's
+# "all columns" toggle, so at 1400 px test accuracy is beside epoch time without scrolling
+# (reports/tests/test_browser.py measures it).
+GLANCE_COLUMNS = ("Run", "Case", "Params", "Epoch time, median (s)", "Images/s", "Test acc (%)",
+                  "Time to target (s)", "Peak mem (MiB)", "GPU busy", "Status")
 
 
 def _env() -> jinja2.Environment:
@@ -64,22 +72,37 @@ def _data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _image(path) -> dict | None:
+def _href(path: Path, page_dir: Path | None) -> str:
+    """A link to a local file or folder: relative to the page's folder, so the page still links
+    when the results folder is moved or downloaded as a CI artifact; absolute (file://) when the
+    page's folder is unknown or on another drive."""
+    if page_dir is not None:
+        try:
+            rel = os.path.relpath(path.resolve(), page_dir.resolve())
+        except ValueError:  # another drive (Windows): no relative path exists
+            return path.resolve().as_uri()
+        return urllib.parse.quote(Path(rel).as_posix()) + ("/" if path.is_dir() else "")
+    return path.resolve().as_uri()
+
+
+def _image(path, page_dir: Path | None = None) -> dict | None:
     """An embeddable image for a path from a record, or why it is not shown."""
     if not isinstance(path, str) or not path:
         return None
     p = Path(path)
     if not p.is_file():
-        return {"path": path, "uri": None, "note": "file not found"}
+        return {"path": path, "uri": None, "href": None, "note": "file not found"}
     if p.stat().st_size > MAX_IMAGE_BYTES:
-        return {"path": path, "uri": None, "note": "too large to embed"}
+        return {"path": path, "uri": None, "href": _href(p, page_dir),
+                "note": "too large to embed"}
     mime = mimetypes.guess_type(p.name)[0] or "image/png"
     if not mime.startswith("image/"):
-        return {"path": path, "uri": None, "note": f"not an image ({mime})"}
-    return {"path": path, "uri": _data_uri(p.read_bytes(), mime), "note": None}
+        return {"path": path, "uri": None, "href": _href(p, page_dir),
+                "note": f"not an image ({mime})"}
+    return {"path": path, "uri": _data_uri(p.read_bytes(), mime), "href": None, "note": None}
 
 
-def _traces(df: pd.DataFrame) -> dict:
+def _traces(df: pd.DataFrame, page_dir: Path | None = None) -> dict:
     """Trace folders per training, shown relative to each run's common trace root.
 
     One ``tensorboard --logdir ROOT`` then opens every trace of the run side by side.
@@ -96,25 +119,35 @@ def _traces(df: pd.DataFrame) -> dict:
             if not isinstance(d, str) or not d:
                 continue
             p = Path(d)
-            files = []
+            found: dict[str, Path] = {}  # name -> file, first pattern wins
             if p.is_dir():
                 for pattern in TRACE_PATTERNS:
-                    files += [f.name for f in sorted(p.rglob(pattern)) if f.name not in files]
+                    for f in sorted(p.rglob(pattern)):
+                        found.setdefault(f.name, f)
+            files = [{"name": n, "href": _href(f, page_dir)} for n, f in found.items()]
             try:
                 shown = str(p.relative_to(root))
             except ValueError:
                 shown = d
             rows.append({"run": run, "case_id": r["case_id"], "path": d, "shown": shown,
-                         "uri": p.as_uri() if p.is_absolute() else None, "exists": p.is_dir(),
+                         "uri": _href(p, page_dir), "exists": p.is_dir(),
                          "files": files[:5], "more": max(len(files) - 5, 0)})
     return {"rows": rows, "roots": roots}
+
+
+def _ops(ops):
+    """A record's top ops without the profiler's step markers, which records written before
+    bench/profiling.py dropped them (its STEP_MARKER) still hold: a marker spans a whole step."""
+    if not isinstance(ops, list):
+        return ops
+    return [op for op in ops if not str(op.get("name", "")).startswith(PROFILER_STEP_MARKER)]
 
 
 def _top_ops(df: pd.DataFrame) -> list[dict]:
     out = []
     for (run, case), g in df.groupby(["run", "case"], sort=False):
         for _, r in g.iterrows():  # the first repeat that profiled
-            t = top_ops_table(r["top_ops"])
+            t = top_ops_table(_ops(r["top_ops"]))
             if t is not None:
                 out.append({"run": run, "case": case, "case_id": r["case_id"], "table": t})
                 break
@@ -142,7 +175,7 @@ def _fmt_value(v) -> str:
     return str(v)
 
 
-def _archs(df: pd.DataFrame) -> list[dict]:
+def _archs(df: pd.DataFrame, page_dir: Path | None = None) -> list[dict]:
     out = []
     for arch, g in df.groupby("arch", sort=False):
         # Prefer a row that has the per-layer table and the images.
@@ -150,7 +183,7 @@ def _archs(df: pd.DataFrame) -> list[dict]:
             return sum(not is_missing(r[c]) and r[c] != [] for c in
                        ("layers", "kernels_image", "feature_maps_image"))
         r = max((r for _, r in g.iterrows()), key=score)
-        images = [(label, _image(r[col])) for label, col in
+        images = [(label, _image(r[col], page_dir)) for label, col in
                   (("First-layer kernels", "kernels_image"),
                    ("Feature maps", "feature_maps_image"))]
         desc = r["description"] if "description" in r.index else None
@@ -200,8 +233,11 @@ def _comparisons(df: pd.DataFrame, threshold: float, acc_threshold: float) -> li
 
 
 def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = 0.10,
-                  acc_threshold: float = 0.01, comparisons: list[dict] | None = None) -> str:
-    """The page as a string. ``comparisons`` overrides the run-vs-first-run sections."""
+                  acc_threshold: float = 0.01, comparisons: list[dict] | None = None,
+                  page_dir: str | Path | None = None) -> str:
+    """The page as a string. ``comparisons`` overrides the run-vs-first-run sections;
+    ``page_dir``, the folder the page will be written to, makes file links relative to it."""
+    page_dir = Path(page_dir) if page_dir is not None else None
     summary = summarize_cases(df)
     runs = [str(r) for r in dict.fromkeys(df["run"])]
     table = case_table(summary)
@@ -218,13 +254,14 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
         "conditions": conditions(df),
         "findings": all_findings(df, summary),
         "cases": table,
+        "cases_detail": [h not in GLANCE_COLUMNS for h in table.headers],
         "modes": mode_table(summary),
         "csv_cases": _data_uri(csv_cases, "text/csv"),
         "csv_rows": _data_uri(csv_rows, "text/csv"),
         "plots": all_plots(df, summary),
-        "traces": _traces(df),
+        "traces": _traces(df, page_dir),
         "top_ops": _top_ops(df),
-        "archs": _archs(df),
+        "archs": _archs(df, page_dir),
         "failed": _failed(df),
         "comparisons": comparisons if comparisons is not None
         else _comparisons(df, threshold, acc_threshold),
@@ -241,7 +278,7 @@ def build_report(df: pd.DataFrame, out: str | Path, *, csv_dir: str | Path | Non
     runs.csv); return the page's path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(df, **kw), encoding="utf-8")
+    out.write_text(render_report(df, page_dir=out.parent, **kw), encoding="utf-8")
     write_findings(all_findings(df), out.parent / "findings.json")
     if csv_dir is not None:
         write_tables(df, csv_dir)

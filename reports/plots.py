@@ -8,6 +8,7 @@ Each plot function returns a Plot; one that lacks the data it needs returns a Pl
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import sys
@@ -161,14 +162,38 @@ def plot_pareto(summary: pd.DataFrame) -> Plot:
                 ax.annotate(r["label"], (r["train_time_s"], r["acc_pct"]),
                             xytext=(6, 6 if j % 2 == 0 else -12), textcoords="offset points",
                             fontsize=8, color="0.15")
+        titles = _hover_markers(ax, ok, multi)
         _log_if_wide(ax, ok["train_time_s"])
         ax.set_xlabel(_time_axis(ok, "Training time, all timed epochs"))
         ax.set_ylabel("Test accuracy (%)")
         ax.legend(fontsize=8, loc="best")
-        p.svg = _svg(fig)
+        p.svg = _with_titles(_svg(fig), titles)
     if len(ok) == 1:
         p.note = "Only one finished case: the frontier is that single point."
     return p
+
+
+def _hover_markers(ax, ok: pd.DataFrame, multi_run: bool) -> dict[str, str]:
+    """An invisible marker over each point, each its own SVG group; returns the groups' ids with
+    the text that identifies the point (``_with_titles`` makes it the browser's hover title)."""
+    titles = {}
+    for k, (_, r) in enumerate(ok.iterrows()):
+        gid = f"pareto-point-{k}"
+        # alpha 0 still paints (pointer events reach it); zorder above the visible scatter.
+        ax.plot([r["train_time_s"]], [r["acc_pct"]], ls="none", marker="o", ms=9, alpha=0,
+                gid=gid, zorder=4)
+        run = f" ({r['run']})" if multi_run else ""
+        titles[gid] = (f"{r['case']}{run}: {r['acc_pct']:.2f}% test accuracy, "
+                       f"{r['train_time_s']:.3g} s training")
+    return titles
+
+
+def _with_titles(svg: str, titles: dict[str, str]) -> str:
+    """Give each SVG group ``<g id="GID">`` a ``<title>`` child: its tooltip on hover."""
+    for gid, text in titles.items():
+        tag = f'<g id="{gid}">'
+        svg = svg.replace(tag, f"{tag}\n   <title>{html.escape(text)}</title>", 1)
+    return svg
 
 
 FACTORS = [("depth", "Depth (conv blocks)"), ("kernel_max", "Kernel size"),

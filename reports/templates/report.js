@@ -52,6 +52,28 @@
     });
   });
 
+  // Tables with detail columns start with them hidden (the page at a glance); a button before
+  // the table shows or hides them. Without the script every column shows.
+  var collapsible = document.querySelectorAll("table[data-detail-columns]");
+  Array.prototype.forEach.call(collapsible, function (table) {
+    var n = table.getAttribute("data-detail-columns");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "toggle-columns";
+    button.setAttribute("aria-controls", table.id);
+    function show(all) {
+      table.classList.toggle("collapsed", !all);
+      button.setAttribute("aria-expanded", String(all));
+      button.textContent = all ? "Fewer columns" : "All columns (+" + n + ")";
+    }
+    button.addEventListener("click", function () {
+      show(table.classList.contains("collapsed"));
+    });
+    show(false);
+    var wrapper = table.parentNode.classList.contains("scroll") ? table.parentNode : table;
+    wrapper.parentNode.insertBefore(button, wrapper);
+  });
+
   // Tests read this to know the script ran to the end without throwing.
   document.documentElement.setAttribute("data-report-ready", String(tables.length));
 })();

@@ -56,7 +56,7 @@ def test_page_loads_without_errors(page):
                if ":CONSOLE" in ln or "Uncaught" in ln or "net::ERR" in ln]
     assert not console, "\n".join(console)
     dom = res.stdout
-    n_sortable = len(re.findall(r'<table class="data sortable"', dom))
+    n_sortable = len(re.findall(r'<table class="data sortable[ "]', dom))
     assert re.search(rf'data-report-ready="{n_sortable}"', dom), "the page's script did not finish"
     assert 'id="cases"' in dom and 'id="compare"' in dom
     pareto = dom[dom.index('id="plot-pareto"'):]
@@ -73,3 +73,46 @@ def test_screenshot(page):
     assert res.returncode == 0, res.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+# Appended to a copy of the page: after the page's own script, measure where the case table's
+# columns are in a 1400 px window, click the columns toggle, measure again; the DOM dump carries
+# the answer in an attribute.
+MEASURE = """<script>
+(function () {
+  function col(prefix) {
+    var ths = document.querySelectorAll("#cases thead th");
+    for (var i = 0; i < ths.length; i++) {
+      if (ths[i].textContent.trim().indexOf(prefix) === 0) return ths[i];
+    }
+    return null;
+  }
+  function seen(prefix) {
+    var th = col(prefix);
+    if (!th || th.getClientRects().length === 0) return "hidden";
+    var r = th.getBoundingClientRect();
+    return r.left >= 0 && r.right <= window.innerWidth ? "in-view" : "off-screen:" + r.right;
+  }
+  var out = {width: window.innerWidth, acc: seen("Test acc"), time: seen("Epoch time"),
+             kernels: seen("Kernels")};
+  var toggle = document.querySelector("button.toggle-columns[aria-controls=cases]");
+  if (toggle) toggle.click();
+  out.kernels_after_toggle = toggle ? seen("Kernels") : "no toggle";
+  document.documentElement.setAttribute("data-glance", JSON.stringify(out));
+})();
+</script>"""
+
+
+def test_accuracy_sits_beside_epoch_time_at_1400px(page):
+    path, tmp = page
+    probe = tmp / "glance.html"
+    probe.write_text(path.read_text().replace("</body>", MEASURE + "</body>"))
+    res = _chromium(tmp, "--window-size=1400,900", "--dump-dom", probe.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    m = re.search(r'data-glance="([^"]+)"', res.stdout)
+    assert m, "the measuring script did not run"
+    seen = json.loads(m.group(1).replace("&quot;", '"'))
+    assert seen["width"] == 1400
+    assert seen["acc"] == "in-view" and seen["time"] == "in-view", seen
+    # The architecture's details wait behind the toggle, and the toggle brings them back.
+    assert seen["kernels"] == "hidden" and seen["kernels_after_toggle"] != "hidden", seen

@@ -2,6 +2,8 @@ import contextlib
 import io
 import os
 import re
+import shutil
+import urllib.parse
 
 import pytest
 
@@ -112,3 +114,26 @@ def test_study_reported_accuracy_is_shown_for_seed_archs(tmp_path):
     write_run(tmp_path, "r", [rec], json_too=False)
     page = render_report(load_runs(tmp_path))
     assert "Reported by the study" in page and "98.0% test accuracy on mnist" in page
+
+
+def test_file_links_are_relative_so_a_moved_results_folder_still_links(tmp_path):
+    """Build the page inside a results folder, move the folder, and follow every local link."""
+    results = tmp_path / "results"
+    shutil.copytree(RUNNER_JSONL.parent, results, ignore=shutil.ignore_patterns("*.py"))
+    build_report(load_runs([results / RUNNER_JSONL.name]), results / "run" / "report.html")
+    moved = tmp_path / "elsewhere" / "artifact"
+    moved.parent.mkdir()
+    results.rename(moved)
+    html = (moved / "run" / "report.html").read_text()
+    assert "file://" not in html
+    hrefs = [urllib.parse.unquote(h) for h in re.findall(r'href="([^"#:]+)"', html)]
+    traces = [h for h in hrefs if "trace" in h]
+    assert traces, "no trace links on the page"
+    for h in traces:
+        assert (moved / "run" / h).exists(), h
+
+
+def test_top_kernels_leave_out_profiler_step_markers(fixture_page):
+    html = fixture_page.read_text()
+    kernels = html[html.index('<section id="kernels">'):html.index('<section id="archs">')]
+    assert "<details" in kernels and "ProfilerStep" not in kernels
