@@ -308,8 +308,10 @@ def run_on_ray(run_id: str, results_dir: Path, device: str, address: str | None,
             print(f"cnnbench: {e}", file=sys.stderr)
             return e.returncode
         where = "GPU" if gpu else f"{suite.cpus_per_case} CPU(s)"
-        print(f"cnnbench: {len(nodeids)} cases on Ray ({ray.cluster_resources()}), one task "
-              f"per case with {where} each", flush=True)
+        res = ray.cluster_resources()
+        print(f"cnnbench: {len(nodeids)} cases on Ray ({len(ray.nodes())} node(s), "
+              f"{res.get('GPU', 0):g} GPUs, {res.get('CPU', 0):g} CPUs), one task per case "
+              f"with {where} each", flush=True)
         return _drive(suite, nodeids, Path(results_dir))
     finally:
         if started:
