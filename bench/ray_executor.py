@@ -181,8 +181,12 @@ def failure_record(nodeid: str, run_id: str, error: str) -> dict:
 
     case = case_id_of(nodeid)
     archs = [a for a in models.list_archs("*") if case.startswith(a + "-")]
-    return {"schema_version": SCHEMA_VERSION, "run_id": run_id, "case_id": case,
-            "arch": max(archs, key=len) if archs else None, "status": "error", "error": error}
+    record = {"schema_version": SCHEMA_VERSION, "run_id": run_id, "case_id": case,
+              "arch": None, "status": "error", "error": error}
+    if archs:  # the report sorts and groups by the architecture's family
+        spec = models.get_spec(max(archs, key=len))
+        record.update(arch=spec.name, family=spec.family, tags=list(spec.tags))
+    return record
 
 
 def _pack(root: Path) -> bytes | None:

@@ -10,7 +10,8 @@ import ray  # in the dev extra: CI runs these tests, never skips them
 
 import bench.__main__ as main_job
 from bench import ray_executor
-from bench.records import read_jsonl
+from bench.records import append_jsonl, read_jsonl
+from reports.load import load_runs
 
 # Two tiny cases on synthetic data: what is compared is the shape of the output, not accuracy.
 CASES = ["-k", "seed000_net4 or seed003", "--dataset", "synthetic", "--epochs", "1",
@@ -115,7 +116,11 @@ def test_a_case_the_node_refuses_is_recorded_with_pytests_message_and_the_node(t
     assert record["case_id"] == "seed003_lenet_dropout-nosuch-fp32-r0"
     assert "--dataset 'nosuch': choose from" in record["error"]
     assert record["hostname"] and record["hostname"] in record["error"]
-    assert out["benchmark"] is None
+    assert record["family"] == "seed003" and out["benchmark"] is None
+    # The report loads it as a failed case of its architecture.
+    append_jsonl(tmp_path / "refused.jsonl", record)
+    (row,) = load_runs([tmp_path / "refused.jsonl"]).to_dict("records")
+    assert row["status"] == "error" and row["arch"] == "seed003_lenet_dropout"
 
 
 def test_shard_is_left_to_the_driver():
