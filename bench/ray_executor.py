@@ -205,6 +205,8 @@ def _pack(root: Path) -> bytes | None:
 
 def rehome(result: dict, results_dir: Path) -> dict:
     """Unpack the task's files under ``results_dir`` and point the record's paths there."""
+    if not result["worker_root"]:
+        return result
     if result["files"]:
         with tarfile.open(fileobj=io.BytesIO(result["files"]), mode="r:gz") as tar:
             # The "data" filter refuses links and paths out of results_dir (Python >= 3.11.4).
@@ -336,9 +338,10 @@ def _drive(suite: Suite, nodeids: list[str], results_dir: Path) -> int:
         (ref,), _ = ray.wait(list(pending), num_returns=1)
         nodeid = pending.pop(ref)
         try:
-            result = rehome(ray.get(ref), results_dir)
+            result = ray.get(ref)
         except Exception as exc:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...
             result = lost_result(nodeid, suite, exc)
+        result = rehome(result, results_dir)
         append_jsonl(jsonl, result["record"])
         if result["benchmark"] is not None:
             outputs.append(as_saved(result, suite))
