@@ -1,6 +1,7 @@
 """The main job: run the suite with a profile, save it, build the HTML report, print its path.
 
     python -m bench [--profile auto|quick|standard|full] [--name NAME] [-- extra pytest args]
+    python -m bench --executor ray [--ray-address ADDR] ...   (a Ray cluster; README)
 """
 
 from __future__ import annotations
@@ -69,6 +70,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=None, help="run name [<profile>-<timestamp>]")
     parser.add_argument("--results-dir", default="results")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--executor", default="local", choices=["local", "ray"],
+                        help="local: pytest on this machine; ray: one Ray task per case on a "
+                             "Ray cluster (pip install -e '.[ray]') [local]")
+    parser.add_argument("--ray-address", default=None,
+                        help="the cluster to join (e.g. HEAD:6379 or auto) [an embedded local "
+                             "Ray cluster]")
+    parser.add_argument("--cpus-per-case", type=int, default=1,
+                        help="with --executor ray on the CPU: the CPUs (torch threads) each "
+                             "case gets; cases share a node's cores [1]")
     parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = parser.parse_args(argv)
 
@@ -76,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     run = args.name or f"{profile.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     results = Path(args.results_dir).resolve()
     print(f"cnnbench: {profile.description}; expect {profile.duration}")
-    suite_rc = run_suite(profile, run, results, args.device, args.pytest_args)
+    if args.executor == "ray":
+        from .ray_executor import run_on_ray
+
+        suite_rc = run_on_ray(run, results, args.device, args.ray_address,
+                              [*profile.pytest_args, *args.pytest_args],
+                              cpus_per_case=args.cpus_per_case)
+    else:
+        suite_rc = run_suite(profile, run, results, args.device, args.pytest_args)
     if suite_rc not in (0, 1):  # 1: some case failed (diverged/oom/error); still report it
         print(f"cnnbench: the suite did not run (pytest exit {suite_rc})", file=sys.stderr)
         return suite_rc

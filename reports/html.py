@@ -18,6 +18,7 @@ import jinja2
 import pandas as pd
 
 from . import compare as cmp_mod
+from .caveats import device_caveats
 from .findings import all_findings, write_findings
 from .load import is_missing
 from .plots import all_plots, safe_id
@@ -252,6 +253,7 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": runs, "n_rows": len(df), "n_cases": len(summary),
         "conditions": conditions(df),
+        "caveats": device_caveats(df),
         "findings": all_findings(df, summary),
         "cases": table,
         "cases_detail": [h not in GLANCE_COLUMNS for h in table.headers],

@@ -1,0 +1,364 @@
+"""Running the suite on Ray: one task per case, scheduled onto a cluster's GPUs (or CPUs).
+
+    python -m bench --executor ray [--ray-address ADDR] [-- pytest args]
+
+The driver collects the case ids with pytest, exactly as the local run selects them (``-k``,
+``--archs``, ``--amp``, ``--repeats``, ``--shard``...). Each case then becomes one Ray task that
+runs that one case through the same pytest entry point in a subprocess on its node, into a
+private folder, and returns the case's record, its pytest-benchmark JSON and its pictures and
+traces. The driver writes each record to ``<results-dir>/<run>.jsonl`` as it arrives (so a
+killed driver keeps every finished case), unpacks the files under the results dir, and saves one
+pytest-benchmark JSON for the run where ``--benchmark-save`` would have put it.
+
+* Timing: a CUDA task asks for ``num_gpus=1``, so Ray runs one case per GPU at a time.
+* Faults: a task whose worker process dies (node lost, killed) is retried ``max_retries``
+  times; it wrote nothing to the results, so each case is recorded once. A case that fails
+  (diverged, oom, error) returns its record like any other and is not retried.
+* Code on the nodes: Ray's ``runtime_env`` ships this source tree (``working_dir``; files
+  ignored by git stay home). Python packages (torch...) must be installed on every node.
+* Data: each node resolves it with the usual search order; a node without it records the case
+  as an error with pytest's message and the node's name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .records import SCHEMA_VERSION, append_jsonl
+
+REPO = Path(__file__).resolve().parents[1]
+# Test hook: a path; the first task that finds no file there creates it and kills its own
+# worker mid-case, once, so the retry path runs for real.
+KILL_ONCE_ENV = "CNNBENCH_RAY_TEST_KILL_ONCE"
+# Folders of the per-case output the driver brings home (the JSONL line is returned as data).
+FILE_FOLDERS = ("artifacts", "traces")
+# pytest prints a usage error (bad option, no data on this node) as "ERROR: ..." lines.
+ERROR_PREFIX = "ERROR: "
+
+
+@dataclass(frozen=True)
+class Suite:
+    """What every task needs to run its case."""
+
+    run_id: str
+    pytest_args: tuple[str, ...]  # the profile's and the user's, as the local run gets them
+    device: str = "auto"
+    max_retries: int = 2
+    cpus_per_case: int = 1
+    gpu: bool = False
+    env: dict = field(default_factory=dict)  # extra environment for the pytest subprocess
+
+
+# ---- collection (driver) ------------------------------------------------------------------
+
+def collect(suite: Suite, cwd: Path = REPO) -> list[str]:
+    """The node ids the local run would execute, in its order; CollectError with pytest's
+    message and exit code when the options or the data are wrong, or nothing is selected."""
+    cmd = [sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
+           "-p", "no:cacheprovider", "--device", suite.device, *suite.pytest_args]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **suite.env})
+    ids = [line.strip() for line in proc.stdout.splitlines() if "::" in line]
+    if proc.returncode != 0 or not ids:
+        why = _errors(proc.stdout + proc.stderr) or (proc.stdout + proc.stderr).strip()[-2000:]
+        raise CollectError(f"pytest selected no cases (exit {proc.returncode}): {why}",
+                           proc.returncode or 5)
+    return ids
+
+
+class CollectError(ValueError):
+    def __init__(self, message: str, returncode: int):
+        super().__init__(message)
+        self.returncode = returncode
+
+
+def _errors(output: str) -> str:
+    """pytest's usage error, all its lines (a missing data set lists every place looked)."""
+    lines = output.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(ERROR_PREFIX)), None)
+    if first is None:
+        return ""
+    return "\n".join([lines[first].removeprefix(ERROR_PREFIX), *lines[first + 1:]]).strip()
+
+
+def worker_args(args: tuple[str, ...]) -> list[str]:
+    """The pass-through arguments without ``--shard``: the driver's collection already applied
+    it, and a one-case session would otherwise shard that one case away."""
+    out, skip = [], False
+    for a in args:
+        if skip:
+            skip = False
+        elif a == "--shard":
+            skip = True
+        elif not a.startswith("--shard="):
+            out.append(a)
+    return out
+
+
+def case_id_of(nodeid: str) -> str:
+    return nodeid[nodeid.index("[") + 1:-1] if "[" in nodeid else nodeid
+
+
+# ---- the task (worker) --------------------------------------------------------------------
+
+def node_info() -> dict:
+    info = {"hostname": socket.gethostname(), "ray_node_id": None, "ray_node_ip": None}
+    try:
+        import ray
+
+        ctx = ray.get_runtime_context()
+        info["ray_node_id"] = ctx.get_node_id()
+        info["ray_node_ip"] = ray.util.get_node_ip_address()
+    except Exception:  # noqa: BLE001 - outside a Ray worker (tests call run_case directly)
+        pass
+    return info
+
+
+def run_case(nodeid: str, suite: Suite) -> dict:
+    """Run one case with pytest on this node; return its record, benchmark JSON and files."""
+    source = Path(__file__).resolve().parents[1]  # the code Ray shipped, or the installed one
+    with tempfile.TemporaryDirectory(prefix="cnnbench-ray-") as tmp:
+        out = Path(tmp)
+        cmd = [sys.executable, "-m", "pytest", nodeid, "-p", "no:cacheprovider", "-q",
+               "--device", suite.device, "--results-dir", str(out / "results"),
+               "--run-id", suite.run_id, "--benchmark-json", str(out / "bench.json"),
+               *worker_args(suite.pytest_args)]
+        proc = subprocess.Popen(cmd, cwd=source, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, **suite.env})
+        _maybe_kill_once(proc, out)
+        output, _ = proc.communicate()
+        return _collect_result(nodeid, suite, out, output, proc.returncode)
+
+
+def _maybe_kill_once(proc: subprocess.Popen, tmp: Path) -> None:
+    marker = os.environ.get(KILL_ONCE_ENV)
+    if not marker:
+        return
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # atomically: once
+    except FileExistsError:
+        return
+    os.close(fd)
+    time.sleep(1.0)  # let the case start: the kill lands mid-case, not before it
+    proc.kill()
+    proc.wait()
+    shutil.rmtree(tmp, ignore_errors=True)  # os._exit skips the TemporaryDirectory cleanup
+    os._exit(1)
+
+
+def _collect_result(nodeid: str, suite: Suite, out: Path, output: str, rc: int) -> dict:
+    node = node_info()
+    jsonl = out / "results" / f"{suite.run_id}.jsonl"
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()] \
+        if jsonl.exists() else []
+    if len(records) > 1:
+        raise RuntimeError(f"{nodeid}: pytest wrote {len(records)} records for one case")
+    record = records[0] if records else failure_record(
+        nodeid, suite.run_id, f"pytest exit {rc} without a record on {node['hostname']}: "
+        + (_errors(output) or output.strip()[-2000:]))
+    record.update(node)
+    bench = json.loads((out / "bench.json").read_text()) if (out / "bench.json").exists() \
+        else None
+    return {"nodeid": nodeid, "record": record, "benchmark": bench, "worker_root":
+            str(out / "results"), "files": _pack(out / "results")}
+
+
+def failure_record(nodeid: str, run_id: str, error: str) -> dict:
+    """The record of a case the runner never got to (no data on the node, a lost worker)."""
+    import models
+
+    case = case_id_of(nodeid)
+    archs = [a for a in models.list_archs("*") if case.startswith(a + "-")]
+    record = {"schema_version": SCHEMA_VERSION, "run_id": run_id, "case_id": case,
+              "arch": None, "status": "error", "error": error}
+    if archs:  # the report sorts and groups by the architecture's family
+        spec = models.get_spec(max(archs, key=len))
+        record.update(arch=spec.name, family=spec.family, tags=list(spec.tags))
+    return record
+
+
+def _pack(root: Path) -> bytes | None:
+    """The case's pictures and traces, as a gzipped tar (relative to ``root``)."""
+    folders = [root / f for f in FILE_FOLDERS if (root / f).is_dir()]
+    if not folders:
+        return None
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for f in folders:
+            tar.add(f, arcname=f.name)
+    return buf.getvalue()
+
+
+# ---- results (driver) ---------------------------------------------------------------------
+
+def rehome(result: dict, results_dir: Path) -> dict:
+    """Unpack the task's files under ``results_dir`` and point the record's paths there."""
+    if not result["worker_root"]:
+        return result
+    if result["files"]:
+        with tarfile.open(fileobj=io.BytesIO(result["files"]), mode="r:gz") as tar:
+            # The "data" filter refuses links and paths out of results_dir (Python >= 3.11.4).
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(results_dir, **safe)
+    old, new = json.dumps(result["worker_root"])[1:-1], json.dumps(str(results_dir))[1:-1]
+    for key in ("record", "benchmark"):
+        if result[key] is not None:
+            result[key] = json.loads(json.dumps(result[key]).replace(old, new))
+    return result
+
+
+def _node_fields(result: dict) -> dict:
+    return {k: result["record"].get(k) for k in ("hostname", "ray_node_id", "ray_node_ip")}
+
+
+def as_saved(result: dict, suite: Suite) -> dict:
+    """The task's benchmark JSON as ``--benchmark-save`` would store it: its extra_info (the
+    record) gets the node too, and the per-round timings only with --benchmark-save-data (the
+    task wrote them with --benchmark-json, which always includes them)."""
+    keep_data = "--benchmark-save-data" in suite.pytest_args
+    for b in result["benchmark"]["benchmarks"]:
+        b.setdefault("extra_info", {}).update(_node_fields(result))
+        if not keep_data:
+            b.get("stats", {}).pop("data", None)
+    return result["benchmark"]
+
+
+def save_benchmarks(outputs: list[dict], storage: Path, name: str) -> Path | None:
+    """One pytest-benchmark JSON for the run, at ``<storage>/<machine id>/NNNN_<name>.json``
+    (where ``--benchmark-save NAME --benchmark-storage file://STORAGE`` puts it)."""
+    from pytest_benchmark.storage.file import FileStorage
+    from pytest_benchmark.utils import get_machine_id
+
+    from .distributed import merge
+
+    if not outputs:
+        return None
+    merged = merge(outputs)
+    store = FileStorage(storage, logger=_QuietLogger(), default_machine_id=get_machine_id())
+    store.save(merged, name)  # returns nothing; the newest NNNN_<name>.json is ours
+    return max(store.path.joinpath(store.default_machine_id).glob(f"[0-9]*_{name}.json"))
+
+
+class _QuietLogger:
+    def info(self, *a, **k):
+        pass
+
+    warning = debug = error = info
+
+
+# ---- the driver ---------------------------------------------------------------------------
+
+def connect(address: str | None = None, **init_options) -> None:
+    """Join the cluster at ``address`` (None: start an embedded local one) for this job.
+
+    working_dir ships this source tree to every node (git-ignored files such as results/ and
+    .venv/ stay home), so a node needs the Python packages but not a checkout. Ray takes a
+    local folder only here, for the whole job, not per task."""
+    import ray
+
+    ray.init(address=address, runtime_env={"working_dir": str(REPO)}, log_to_driver=False,
+             **init_options)
+
+
+def submit(suite: Suite, nodeids: list[str]) -> dict:
+    """One Ray task per case: a whole GPU each on CUDA (one case per GPU at a time)."""
+    import ray
+
+    resources = {"num_gpus": 1, "num_cpus": 1} if suite.gpu else \
+        {"num_gpus": 0, "num_cpus": suite.cpus_per_case}
+    task = ray.remote(run_case).options(max_retries=suite.max_retries,
+                                         runtime_env={"env_vars": dict(suite.env)}, **resources)
+    return {task.remote(nodeid, suite): nodeid for nodeid in nodeids}
+
+
+def lost_result(nodeid: str, suite: Suite, exc: BaseException) -> dict:
+    """A task that raised or whose worker died more than ``max_retries`` times."""
+    why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    record = failure_record(nodeid, suite.run_id,
+                            f"Ray task failed ({type(exc).__name__}, after up to "
+                            f"{suite.max_retries} retries): {why}")
+    record.update(hostname=getattr(exc, "ip", None), ray_node_id=None, ray_node_ip=None)
+    return {"nodeid": nodeid, "record": record, "benchmark": None, "worker_root": "",
+            "files": None}
+
+
+def run_on_ray(run_id: str, results_dir: Path, device: str, address: str | None,
+               pytest_args: list[str], **options) -> int:
+    """The main job's "run the suite" step on Ray. pytest's exit codes: 0 every case ok,
+    1 some case failed (recorded), 4 the options or the data were refused, 5 nothing selected.
+    ``options``: the other Suite fields (max_retries, cpus_per_case, env)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:  # no address: an embedded local cluster with this machine's CPUs and GPUs
+        connect(address)
+    try:
+        gpu = device.startswith("cuda") or (device == "auto"
+                                            and ray.cluster_resources().get("GPU", 0) > 0)
+        suite = Suite(run_id, tuple(pytest_args), device, gpu=gpu, **options)
+        try:
+            nodeids = collect(suite)
+        except CollectError as e:
+            print(f"cnnbench: {e}", file=sys.stderr)
+            return e.returncode
+        where = "GPU" if gpu else f"{suite.cpus_per_case} CPU(s)"
+        res = ray.cluster_resources()
+        print(f"cnnbench: {len(nodeids)} cases on Ray ({len(ray.nodes())} node(s), "
+              f"{res.get('GPU', 0):g} GPUs, {res.get('CPU', 0):g} CPUs), one task per case "
+              f"with {where} each", flush=True)
+        return _drive(suite, nodeids, Path(results_dir))
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _drive(suite: Suite, nodeids: list[str], results_dir: Path) -> int:
+    import ray
+
+    from .ray_progress import Tracker
+
+    pending = submit(suite, nodeids)
+    tracker = Tracker(len(nodeids), slots=_slots(suite))
+    jsonl = results_dir / f"{suite.run_id}.jsonl"
+    outputs, failed = [], 0
+    results_dir.mkdir(parents=True, exist_ok=True)
+    while pending:
+        (ref,), _ = ray.wait(list(pending), num_returns=1)
+        nodeid = pending.pop(ref)
+        try:
+            result = ray.get(ref)
+        except Exception as exc:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...
+            result = lost_result(nodeid, suite, exc)
+        result = rehome(result, results_dir)
+        append_jsonl(jsonl, result["record"])
+        if result["benchmark"] is not None:
+            outputs.append(as_saved(result, suite))
+        failed += result["record"]["status"] != "ok"
+        tracker.finished(result["record"], running=len(pending))
+    tracker.close()
+    path = save_benchmarks(outputs, results_dir / "benchmarks", suite.run_id)
+    print(f"cnnbench: {len(nodeids)} cases, {failed} failed; records in {jsonl}"
+          + (f"; benchmarks in {path}" if path else ""), flush=True)
+    return 1 if failed else 0
+
+
+def _slots(suite: Suite) -> int:
+    """How many cases the cluster runs at once (for the running count and the ETA)."""
+    import ray
+
+    res = ray.cluster_resources()
+    if suite.gpu:
+        return max(int(res.get("GPU", 0)), 1)
+    return max(int(res.get("CPU", 1)) // suite.cpus_per_case, 1)
