@@ -27,6 +27,7 @@ import pandas as pd
 from .load import epoch_times, is_missing
 from .stats import binomial_se, finite, mean_ci, robust_sigma
 from .tables import Cell, Table, status_summary
+from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
 
 IMPROVED, REGRESSED, NOISE = "improved", "regressed", "within noise"
 ADDED, REMOVED, FAILED_BOTH = "added", "removed", "failed in both"
@@ -117,8 +118,8 @@ def _verdict(change: float, noise: float, threshold: float, higher_is_better: bo
     return IMPROVED if (change > 0) == higher_is_better else REGRESSED
 
 
-def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = 0.10,
-                   acc_threshold: float = 0.01) -> pd.DataFrame:
+def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = TIME_THRESHOLD,
+                   acc_threshold: float = ACC_THRESHOLD) -> pd.DataFrame:
     """One row per case found in either side (matched on ``case``: case_id less ``-rN``)."""
     base_cases = list(dict.fromkeys(base["case"]))
     new_cases = list(dict.fromkeys(new["case"]))

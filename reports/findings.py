@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .analysis import pareto_front, short_labels
 from .claims import ClaimResult, all_claims
 from .contrasts import FACTOR_NAMES, FACTORS, Contrast, all_contrasts, cells, noise_by_conditions
-from .load import LAUNCH_BOUND_BUSY, is_missing
-from .plots import pareto_front, short_labels
+from .load import is_missing
 from .stats import finite, mean_ci, slope_fit
 from .tables import summarize_cases
+from .thresholds import LAUNCH_BOUND_BUSY
 
 # Conditions two rows must share to be compared at all.
 CONDITION_COLS = ["run", "dataset", "device", "precision", "mode", "batch_size", "epochs",

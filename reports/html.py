@@ -32,6 +32,7 @@ from .tables import (
     top_ops_table,
     write_tables,
 )
+from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating the page with
@@ -233,8 +234,8 @@ def _comparisons(df: pd.DataFrame, threshold: float, acc_threshold: float) -> li
     return out
 
 
-def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = 0.10,
-                  acc_threshold: float = 0.01, comparisons: list[dict] | None = None,
+def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = TIME_THRESHOLD,
+                  acc_threshold: float = ACC_THRESHOLD, comparisons: list[dict] | None = None,
                   page_dir: str | Path | None = None) -> str:
     """The page as a string. ``comparisons`` overrides the run-vs-first-run sections;
     ``page_dir``, the folder the page will be written to, makes file links relative to it."""

@@ -49,7 +49,7 @@ LEAD_COLUMNS = ("run", "case", "case_id", "repeat", "arch", "family", "status")
 
 TIMER_LABELS = {"cuda_event": "CUDA events", "host": "host timer (CPU)"}
 
-from .thresholds import LAUNCH_BOUND_BUSY  # noqa: E402,F401  (re-exported for findings)
+from .thresholds import LAUNCH_BOUND_BUSY  # noqa: E402
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".hypothesis",
              ".ruff_cache", ".pytest_cache", ".mypy_cache", "site-packages"}

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from .analysis import pareto_front, short_labels  # noqa: E402,F401  (findings imports them)
+from .analysis import pareto_front, short_labels  # noqa: E402
 from .load import natural_key, num  # noqa: E402
 from .stats import finite, slope_fit  # noqa: E402
 from .tables import summarize_cases, timer_label  # noqa: E402
