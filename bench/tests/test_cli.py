@@ -6,14 +6,14 @@ import sys
 from importlib.metadata import entry_points
 
 from bench import cli
+from reports.tests.no_torch import BLOCK_TORCH
 
 from .conftest import REPO
 
 RUNS = REPO / "reports" / "tests" / "fixtures" / "cpu_run.jsonl"
 
 # Run bench.cli with torch unimportable: `import torch` raises ImportError.
-NO_TORCH = ("import sys; sys.modules['torch'] = None; from bench.cli import main; "
-            "sys.exit(main(sys.argv[1:]))")
+NO_TORCH = BLOCK_TORCH + "from bench.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _no_torch(*args):

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reports.tests.no_torch import BLOCK_TORCH
+
 REPORTS = Path(__file__).resolve().parents[1]
 
 
@@ -26,9 +28,7 @@ def test_importing_reports_does_not_load_torch():
     assert out.stdout.strip() == "False"
 
 
-BLOCKED_BUILD = """
-import sys
-sys.modules["torch"] = None  # any `import torch` now raises ImportError
+BLOCKED_BUILD = BLOCK_TORCH + """
 import bench.records, reports.__main__, reports.html, reports.compare, reports.findings
 sys.exit(reports.__main__.main(sys.argv[1:]))
 """
