@@ -230,12 +230,15 @@ def _factor_text(f: str, v) -> str:
     return f"{prefix}{v}"
 
 
+FACTORS_CAPTION = ("Grid cases only. Each line holds every other factor (padding, pooling, "
+                   "width, the other two of depth/kernel/stride) and the run conditions fixed. "
+                   "Time error bars: IQR of epoch times; accuracy error bars: 95% CI over "
+                   "repeats (none for a single repeat).")
+
+
 def plot_factors(summary: pd.DataFrame) -> Plot:
     p = Plot("factors", "Time and accuracy against depth, kernel size and stride (grid)",
-             caption="Grid cases only. Each line holds every other factor (padding, pooling, "
-                     "width, the other two of depth/kernel/stride) and the run conditions fixed. "
-                     "Time error bars: IQR of epoch times; accuracy error bars: 95% CI over "
-                     "repeats (none for a single repeat).")
+             caption=FACTORS_CAPTION)
     grid = _ok(summary)
     grid = grid[grid["family"].astype(str) == "grid"].copy()
     if grid.empty:
@@ -436,12 +439,14 @@ def plot_epoch_bars(summary: pd.DataFrame) -> Plot:
     return p
 
 
+COST_CAPTION = ("Log–log. The dashed line is a least-squares fit of log time on log cost; "
+                "its slope b says time ∝ cost^b. b near 1: time follows the arithmetic; "
+                "b near 0: fixed per-step costs (kernel launches, Python, input) dominate. "
+                "Crosses mark cases with the GPU busy under 50% of the time.")
+
+
 def plot_cost(summary: pd.DataFrame) -> Plot:
-    p = Plot("cost", "Parameters and FLOPs against epoch time",
-             caption="Log–log. The dashed line is a least-squares fit of log time on log cost; "
-                     "its slope b says time ∝ cost^b. b near 1: time follows the arithmetic; "
-                     "b near 0: fixed per-step costs (kernel launches, Python, input) dominate. "
-                     "Crosses mark cases with the GPU busy under 50% of the time.")
+    p = Plot("cost", "Parameters and FLOPs against epoch time", caption=COST_CAPTION)
     d = _ok(summary).copy()
     d["t"] = pd.to_numeric(d["epoch_time_median_s"], errors="coerce")
     d = d[d["t"] > 0]
