@@ -17,7 +17,9 @@ from reports.pages import build_page
 
 from .profiles import PROFILES, Profile
 
-REPO = Path(__file__).resolve().parents[1]
+# The cases' test file, wherever bench lives (a checkout or an installed wheel). Naming the file,
+# not bench/, collects only the cases: an installed bench/tests may lack its dev dependencies.
+CASES = Path(__file__).resolve().with_name("test_archs.py")
 
 
 def cuda_available() -> bool:
@@ -43,12 +45,12 @@ def choose_profile(name: str, device: str) -> Profile:
 def run_suite(profile: Profile, run: str, results: Path, device: str,
               extra: list[str]) -> int:
     """Run the profile's cases with pytest; its exit code (1: some case failed)."""
-    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+    cmd = [sys.executable, "-m", "pytest", str(CASES), "-p", "no:cacheprovider", "-q",
            "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
            "--results-dir", str(results), "--run-id", run, "--device", device,
            *profile.pytest_args, *extra]
     print("cnnbench: " + " ".join(cmd[1:]), flush=True)
-    return subprocess.run(cmd, cwd=REPO).returncode
+    return subprocess.run(cmd).returncode  # in the caller's directory: results stay there
 
 
 def run_files(results: Path, run: str) -> list[Path]:

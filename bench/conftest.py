@@ -1,7 +1,16 @@
-"""``pytest bench/`` loads the cnnbench plugin (options, session, cases): see bench/plugin.py.
+"""``pytest bench/`` in a checkout: make sure the cnnbench plugin (bench/plugin.py) is loaded.
 
-A conftest below the rootdir may not set ``pytest_plugins``, so the plugin's hooks and fixture
-are imported here, which registers them exactly as the plugin module would be.
+An installed cnnbench (``pip install .`` or ``-e .``) registers the plugin through its ``pytest11``
+entry point; a checkout without that entry point gets it here. Registering it only when absent
+keeps its hooks and options from being added twice (pytest would stop at the second
+``--epochs``). ``-p no:cnnbench`` blocks the name, and then neither path loads it.
 """
 
-from bench.plugin import *  # noqa: F403
+from bench import plugin
+
+
+def pytest_addoption(parser, pluginmanager):
+    # Called when this conftest is registered, before the command line is parsed: the plugin's
+    # own pytest_addoption (a historic hook) runs on registration, so its options parse too.
+    if not pluginmanager.is_registered(plugin):
+        pluginmanager.register(plugin, "cnnbench")

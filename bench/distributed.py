@@ -62,6 +62,15 @@ def pytest_configure(config):
         return
     if worker.get(KEY_GPU) is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = worker[KEY_GPU]
+
+
+def pytest_sessionstart(session):
+    # Not in pytest_configure: pytest-benchmark's is trylast too, and which of two trylast hooks
+    # runs last depends on plugin load order (entry points, conftests); by sessionstart every
+    # configure has run.
+    config = session.config
+    if getattr(config, "workerinput", None) is None:
+        return
     bs = _benchmark_session(config)
     if bs is not None and bs.xdist_warning:
         # Re-enable what pytest-benchmark switched off for xdist, and leave saving to the

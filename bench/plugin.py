@@ -6,10 +6,13 @@ Options are parsed and checked by argparse as pytest reads them (each has a ``ty
 raises on a bad value), and every option that is a RunConfig field has that field's name as its
 ``dest``, so the RunConfig is built by name. A session holding benchmark cases is recognised by
 what it collected (the ``case`` parametrization of bench/test_archs.py), never by its argv;
-such a session runs only the cases. Loaded by bench/conftest.py.
+such a session runs only the cases. Installed, cnnbench provides it as the ``pytest11`` entry point
+``cnnbench`` (options and markers in any pytest run); in a checkout without the entry point
+bench/conftest.py registers it.
 
 Test ids are ``<arch>-<dataset>-<precision>[-loader][-mode]-r<repeat>``; select with ``-k`` or
-``--archs``.
+``--archs``. Each case is also parametrized by its ``arch``, ``dataset``, ``precision``,
+``loader``, ``mode`` and ``repeat`` (``PARAMS``), so ``--benchmark-group-by=param:arch`` works.
 """
 
 from __future__ import annotations
@@ -24,16 +27,24 @@ from dataclasses import dataclass, field
 import pytest
 
 from bench.config import LOADERS, MODES, PRECISIONS, RECIPES, RunConfig
+from bench.progress import SuiteProgress
 
 __all__ = ["pytest_addoption", "pytest_configure", "pytest_configure_node",
            "pytest_generate_tests", "pytest_collection_modifyitems",
+           "pytest_collection_finish", "pytest_runtest_protocol",
            "pytest_report_collectionfinish", "pytest_benchmark_update_machine_info",
-           "suspend_capture"]
+           "suspend_capture", "suite_progress"]
 
 AXES = ("dataset", "precision", "loader", "mode")  # comma-separated options crossed into cases
 SESSION = pytest.StashKey["BenchSession"]()
 GROUP = "cnnbench"
 CASE_TEST = "test_archs.py"
+# A case's pytest parameters besides ``case`` itself: what --benchmark-group-by=param:NAME reads.
+PARAMS = ("arch", "dataset", "precision", "loader", "mode", "repeat")
+MARKERS = {  # registered here, so an installed plugin needs no ini file (--strict-markers)
+    "seed": "an architecture from the source studies",
+    "grid": "a point of the parametric grid",
+}
 
 
 # ---------------------------------------------------------------- option types (parse time)
@@ -165,6 +176,7 @@ class BenchSession:
     gpus: int | None = None  # xdist controller: GPUs to pin workers to
     worker_json: list = field(default_factory=list)  # xdist controller: workers' results
     held_save: tuple | None = None  # xdist worker: pytest-benchmark's save targets, held back
+    suite: SuiteProgress | None = None  # cases done/left for the progress bar, once collected
 
     @classmethod
     def from_config(cls, config) -> BenchSession:
@@ -223,10 +235,16 @@ def _run_id(config) -> str:
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark has set up its session
 def pytest_configure(config):
     config.stash[SESSION] = BenchSession.from_config(config)
+    _register_markers(config)
     from bench import distributed
 
     if not config.pluginmanager.is_registered(distributed):
         config.pluginmanager.register(distributed, "cnnbench-distributed")
+
+
+def _register_markers(config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -244,8 +262,13 @@ def pytest_generate_tests(metafunc):
     for case in s.cases(models.list_archs(s.archs)):
         tags = models.get_spec(case.arch).tags
         marks = [getattr(pytest.mark, t) for t in ("seed", "grid") if t in tags]
-        params.append(pytest.param(case, id=case.id, marks=marks))
-    metafunc.parametrize("case", params)
+        params.append(pytest.param(case, *_case_params(case), id=case.id, marks=marks))
+    metafunc.parametrize(("case", *PARAMS), params)
+
+
+def _case_params(case: Case) -> tuple:
+    cfg = case.config
+    return case.arch, cfg.dataset, cfg.precision, cfg.loader, cfg.mode, cfg.repeat
 
 
 def _is_case(item) -> bool:
@@ -271,6 +294,25 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+def pytest_collection_finish(session):
+    """The cases left after every deselection (-k, --archs, --shard): the bar counts them."""
+    s = session.config.stash[SESSION]  # the hook's argument shadows session() here
+    if s.case_items:
+        s.suite = SuiteProgress(sum(1 for i in session.items if _is_case(i)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    suite = session(item.config).suite
+    if suite is None or not _is_case(item):
+        return (yield)
+    suite.start_case(item.callspec.id, suite.done + 1)
+    try:
+        return (yield)
+    finally:
+        suite.end_case()
 
 
 def pytest_report_collectionfinish(config, start_path, items):
@@ -299,3 +341,9 @@ def suspend_capture(request):
     if capman is None:
         return contextlib.nullcontext
     return capman.global_and_fixture_disabled
+
+
+@pytest.fixture
+def suite_progress(request) -> SuiteProgress | None:
+    """The session's cases done/left, for the case's progress bar (None outside a suite run)."""
+    return session(request.config).suite

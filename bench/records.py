@@ -149,6 +149,7 @@ class Conditions:
 
 @dataclass
 class Timing:
+    timed: bool = True  # False under --benchmark-disable: the times are one untimed pass's
     warmup_s: float | None = None
     compile_s: float | None = None
     capture_s: float | None = None

@@ -99,8 +99,9 @@ class Epoch:
 
 
 class Runner:
-    def __init__(self, arch: str, config: RunConfig, suspend_capture=None):
+    def __init__(self, arch: str, config: RunConfig, suspend_capture=None, suite=None):
         self.arch = arch
+        self.suite = suite  # a progress.SuiteProgress: the bar's cases done/left
         self.cfg = config
         self.case_id = case_id(arch, config)
         self._suspend = suspend_capture
@@ -250,7 +251,7 @@ class Runner:
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
         self.progress = Progress(self.case_id, self.epochs, enabled=self.cfg.progress,
-                                 suspend=self._suspend)
+                                 suspend=self._suspend, suite=self.suite)
 
     # ---- training ----------------------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 pytest-benchmark times one round per epoch (the runner synchronizes before each round returns);
 evaluation runs as the round's untimed teardown. The case's lifecycle is the runner's own.
+Rounds are epochs, so --benchmark-min-rounds, --benchmark-max-time and --benchmark-warmup do not
+apply (the runner warms up on its own); --benchmark-disable trains once, untimed, and the record
+says so (``timing.timed``).
 """
 
 import pytest
@@ -9,8 +12,12 @@ import pytest
 from bench.runner import Runner
 
 
-def test_train(case, benchmark, suspend_capture):
-    runner = Runner(case.arch, case.config, suspend_capture=suspend_capture)
+# arch .. repeat are the case's own parameters (bench/plugin.py PARAMS), taken only so that
+# pytest-benchmark can group by them (--benchmark-group-by=param:arch); ``case`` carries them all.
+def test_train(case, arch, dataset, precision, loader, mode, repeat, benchmark, suspend_capture,
+               suite_progress):
+    runner = Runner(case.arch, case.config, suspend_capture=suspend_capture, suite=suite_progress)
+    runner.record.timing.timed = not benchmark.disabled
     benchmark.group = f"{case.config.dataset}-{case.config.precision}"
 
     def train():

@@ -33,3 +33,50 @@ def test_every_run_option_is_a_runconfig_field_by_name(pytestconfig):
     not_config = {"archs", "repeats", "shard"}
     assert ours - not_config <= fields, ours - not_config - fields
     assert set(AXES) <= ours and "torch_profile" in ours and "profile" not in ours
+
+
+def test_no_option_of_ours_takes_dest_profile():
+    """pytest-profiling's ``--profile`` (dest ``profile``) must load beside cnnbench (issue 16):
+    argparse refuses a second option with a used dest. The plugin's options alone, installs
+    nothing."""
+    from _pytest.config.argparsing import Parser
+
+    from bench import plugin
+
+    parser = Parser(_ispytest=True)
+    plugin.pytest_addoption(parser)
+    options = [o for group in parser._groups for o in group.options] + parser._anonymous.options
+    assert len(options) > 20  # the plugin's options were read, not an empty parser
+    assert [o.names() for o in options if o.dest == "profile" or "--profile" in o.names()] == []
+
+
+def _pytest_outside_the_repo(tmp_path, env, *args):
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_installed_plugin_brings_its_options_and_markers_outside_the_repo(tmp_path, bench_env):
+    """The ``pytest11`` entry point: a project with no cnnbench conftest and no ini markers
+    still gets ``--epochs`` and the ``seed`` marker, under --strict-markers."""
+    (tmp_path / "test_user.py").write_text(
+        "import pytest\n\n\n@pytest.mark.seed\ndef test_x(pytestconfig):\n"
+        "    assert pytestconfig.getoption('epochs') == 3\n")
+    proc = _pytest_outside_the_repo(tmp_path, bench_env, "--strict-markers", "--epochs", "3",
+                                    "-W", "error::pytest.PytestUnknownMarkWarning",
+                                    "test_user.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
+
+
+def test_cases_collect_by_pyargs_with_their_grouping_parameters(tmp_path, bench_env):
+    """``pytest --pyargs bench.test_archs`` from elsewhere: the entry point and bench/conftest.py
+    both in play, the plugin registered once (twice would stop on a duplicate option)."""
+    proc = _pytest_outside_the_repo(tmp_path, bench_env, "--pyargs", "bench.test_archs",
+                                    "--collect-only", "-q", "-k", "seed003",
+                                    "--dataset", "synthetic", "--amp", "off,bf16")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ids = sorted(line.split("[", 1)[1].rstrip("]") for line in proc.stdout.splitlines()
+                 if "::test_train[" in line)
+    assert ids == ["seed003_lenet_dropout-synthetic-bf16-r0",
+                   "seed003_lenet_dropout-synthetic-fp32-r0"]
+

@@ -113,13 +113,14 @@ def test_suite_progress_counts_cases_and_estimates_after_the_first():
 
 @pytest.mark.slow
 def test_bar_shows_under_plain_pytest_in_a_terminal(tmp_path, bench_env):
-    """The real thing: `pytest bench/` on a pseudo-terminal, capture on (no -s), the smallest case;
-    the screen must show the case's bar with its epoch count and loss."""
+    """The real thing: `pytest bench/` on a pseudo-terminal, capture on (no -s), two of the
+    smallest cases; the screen must show each case's bar with the suite's count, its epochs and
+    loss. The same run checks that pytest-benchmark groups the cases by their ``arch`` parameter."""
     master, slave = _pty()
-    cmd = [sys.executable, "-m", "pytest", "bench/", "-k", "seed000_net5", "--dataset",
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-k", "seed000_net5 or seed003", "--dataset",
            "synthetic", "--epochs", "2", "--device", "cpu", "--limit-train", "512",
            "--val-size", "128", "-p", "no:cacheprovider", "--results-dir", str(tmp_path),
-           "--no-artifacts", "-q"]
+           "--no-artifacts", "--no-torch-profile", "-q", "--benchmark-group-by=param:arch"]
     env = {**bench_env, "TERM": "xterm", "COLUMNS": "160"}
     proc = subprocess.Popen(cmd, cwd=REPO, stdin=slave, stdout=slave, stderr=slave, env=env,
                             close_fds=True)
@@ -141,6 +142,13 @@ def test_bar_shows_under_plain_pytest_in_a_terminal(tmp_path, bench_env):
     os.close(master)
     text = screen.decode(errors="replace")
     assert proc.returncode == 0, text[-3000:]
-    # tqdm's line: "<case id>: 100%|████| 2/2 [00:01<00:00, ..., epoch=2, loss=2.3]"
-    bar = re.search(r"seed000_net5-synthetic-fp32-r0: +\d+%\|[^|]*\| 2/2 \[[^\]]*loss=", text)
-    assert bar, f"no progress bar on the terminal:\n{text[-3000:]}"
+    # tqdm's line: "[1/2, 0 done, 2 left] <case id>: 100%|████| 2/2 [00:01<00:00, ..., loss=2.3]"
+    first = re.search(r"\[1/2, 0 done, 2 left\] seed000_net5-synthetic-fp32-r0: +\d+%\|[^|]*\| "
+                      r"2/2 \[[^\]]*loss=", text)
+    assert first, f"no progress bar for the first case on the terminal:\n{text[-3000:]}"
+    second = re.search(r"\[2/2, 1 done, 1 left, ~[^\]]+\] seed003_lenet_dropout-synthetic-fp32-r0",
+                       text)
+    assert second, f"the second case's bar does not count the first as done:\n{text[-3000:]}"
+    # pytest-benchmark's table: one group per architecture, named by the parameter.
+    for arch in ("seed000_net5", "seed003_lenet_dropout"):
+        assert f"benchmark 'arch={arch}': 1 tests" in text, text[-3000:]

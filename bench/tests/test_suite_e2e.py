@@ -32,7 +32,7 @@ def test_real_data_end_to_end(tmp_path, bench_env, fashion_dir):
     missing = [f for f in FIELDS if f not in rec]  # schema 2: every field, null where unknown
     assert not missing, missing
     assert rec["status"] == "ok" and rec["error"] is None
-    assert rec["timer"] == "host" and rec["device"] == "cpu"
+    assert rec["timer"] == "host" and rec["device"] == "cpu" and rec["timed"] is True
     assert rec["arch"] == "seed000_net0" and rec["params"] == 431_080
     assert rec["train_size"] == 2048 and rec["epochs"] == 2
     # 10 classes: chance is 0.10; two epochs on 2,048 images reach well above 0.5.
@@ -62,6 +62,7 @@ def test_divergent_cases_are_recorded_and_the_suite_goes_on(tmp_path, bench_env)
     records = read_jsonl(tmp_path / "results" / "div.jsonl")
     assert [r["arch"] for r in records] == ["seed000_net0", "seed000_net4"]
     assert {r["status"] for r in records} == {"diverged"}
+    assert all(r["timed"] is False for r in records)  # --benchmark-disable: untimed, and said
     assert "2 failed" in proc.stdout and "diverged: training loss" in proc.stdout
 
 

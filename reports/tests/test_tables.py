@@ -40,6 +40,15 @@ def test_ci_text_and_single_repeat_note(tmp_path):
     assert "host timer (CPU)" in md  # CPU rows say which clock timed them
 
 
+def test_untimed_cases_say_so_in_place_of_their_epoch_time(tmp_path):
+    """--benchmark-disable records (timed: false) still carry the one pass's host times."""
+    write_run(tmp_path, "r", [make_record("seed000_net0", timed=False),
+                              make_record("seed004_model_a")], json_too=False)
+    rows = {r[0].text: r for r in case_table(summarize_cases(load_runs(tmp_path))).rows}
+    texts = {case: [c.text for c in row] for case, row in rows.items()}
+    assert [case for case, t in texts.items() if "untimed" in t] == ["seed000_net0"], texts
+
+
 def test_markdown_shape_and_escaping(tmp_path):
     write_run(tmp_path, "r", [make_record("seed000_net0", arch="a|b", case_id=None)],
               json_too=False)
