@@ -54,3 +54,46 @@ def test_unknown_keys_are_kept_and_bad_records_are_refused():
         from_json({"status": "ok"})
     with pytest.raises(RecordError, match="not record fields: bogus"):
         records.pick(records.Data, {"bogus": 1}, strict=True)
+
+
+# ---- the JSONL file under faults (issue 13, item 3) ------------------------------------------
+
+_FSIZE_CHILD = """
+import json, resource, signal, sys
+from pathlib import Path
+from bench.records import append_jsonl
+path, limit = Path(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a short write or EFBIG instead of a kill
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    append_jsonl(path, {"case_id": "big", "pad": "x" * 400})
+except OSError as e:
+    print("raised:", e)
+"""
+
+
+def test_a_torn_write_raises_and_the_next_record_is_still_read(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "run.jsonl"
+    records.append_jsonl(path, {"case_id": "first"})
+    limit = path.stat().st_size + 100  # room for 100 of the next record's ~430 bytes
+    proc = subprocess.run([sys.executable, "-c", _FSIZE_CHILD, str(path), str(limit)],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=records.Path(records.__file__).parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert "raised:" in proc.stdout and "record not written (100 of" in proc.stdout
+    assert path.stat().st_size == limit  # the torn record is on disk, without its newline
+    records.append_jsonl(path, {"case_id": "after"})  # no limit now
+    assert [r["case_id"] for r in records.read_jsonl(path)] == ["first", "after"]
+
+
+def test_a_record_glued_onto_a_torn_line_is_recovered(tmp_path):
+    # What the writer before issue 13 left: the next record on the torn record's line.
+    path = tmp_path / "run.jsonl"
+    path.write_text('{"case_id": "a"}\n{"case_id": "torn", "pad": {"x": 1'
+                    '{"case_id": "b", "nested": {"k": 2}}\n{"case_id": "c"}\n')
+    assert [r["case_id"] for r in records.read_jsonl(path)] == ["a", "b", "c"]
+    path.write_text('{"case_id": "torn", "pa\n')
+    assert records.read_jsonl(path) == []
