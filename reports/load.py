@@ -20,8 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.records import (FIELDS, MISSING, RecordError, from_json, natural_key, num,
-                           parse_jsonl_line, to_json)
+from bench.records import (
+    FIELDS,
+    MISSING,
+    RecordError,
+    from_json,
+    natural_key,
+    num,
+    parse_jsonl_line,
+    to_json,
+)
 
 from .stats import finite
 
@@ -363,7 +371,7 @@ def _two_measurements(a: dict, b: dict) -> bool:
     """Whether two records of one key are two runs, not one run read from two files (the
     JSONL and pytest-benchmark's JSON carry the same started_at; finished_at tells two runs
     that started in the same second apart)."""
-    return any(x and y and x != y for x, y in zip(_measured_at(a), _measured_at(b)))
+    return any(x and y and x != y for x, y in zip(_measured_at(a), _measured_at(b), strict=True))
 
 
 def _rank(rec: dict) -> tuple:

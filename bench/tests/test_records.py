@@ -97,3 +97,30 @@ def test_a_record_glued_onto_a_torn_line_is_recovered(tmp_path):
     assert [r["case_id"] for r in records.read_jsonl(path)] == ["a", "b", "c"]
     path.write_text('{"case_id": "torn", "pa\n')
     assert records.read_jsonl(path) == []
+
+
+# ---- paths in the record (issue 13, item 2) --------------------------------------------------
+
+def test_paths_resolve_after_a_run_with_a_relative_results_dir(tmp_path, bench_env):
+    """``--results-dir results`` from another folder: the report finds every picture, trace
+    and checkpoint the record names (they used to resolve to results/results/...)."""
+    import subprocess
+    import sys
+
+    from reports.load import load_runs
+
+    repo = records.Path(records.__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "pytest", str(repo / "bench"), "-p", "no:cacheprovider", "-q",
+           "-k", "seed003", "--dataset", "synthetic", "--epochs", "1", "--limit-train", "256",
+           "--device", "cpu", "--results-dir", "results", "--run-id", "x", "--save-checkpoint"]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=bench_env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    df = load_runs(tmp_path / "results" / "x.jsonl")
+    assert len(df) and (df["status"] == "ok").all()
+    for _, row in df.iterrows():
+        paths = [row[f] for f in ("kernels_image", "feature_maps_image", "checkpoint",
+                                  "trace_dir")] + list(row["trace_files"])
+        assert len(paths) > 4  # every kind present, with at least one trace file
+        for p in paths:
+            assert records.Path(p).exists(), p
