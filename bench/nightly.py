@@ -7,11 +7,13 @@ Each night is saved as ``<history>/nightly-<UTC timestamp>.jsonl`` (the runner's
 pytest-benchmark's JSON under ``<history>/benchmarks/``; nothing is overwritten, so the folder is
 the history. After the suite it:
 
-1. compares tonight with the most recent earlier night using the report's noise-aware
-   comparison (``reports.pages.compare_runs``) and writes ``<night>/compare.html``;
+1. compares tonight with the most recent earlier night where a case tonight ran was ok (a
+   night whose cases all failed is no baseline) using the report's noise-aware comparison
+   (``reports.pages.compare_runs``) and writes ``<night>/compare.html``;
 2. builds ``<night>/report.html`` over tonight, and ``<history>/history.html`` over every night
    (with each case's epoch time and accuracy across nights);
-3. exits 0 when all is well, 1 on a regression beyond the thresholds, 2 when cases failed
+3. exits 0 when all is well, 1 on a regression beyond the thresholds, 3 when the comparison
+   could not run (tonight's results do not load, or the comparison failed), 2 when cases failed
    (diverged, OOM, error) or the suite did not run, so a scheduler or CI job goes red.
 """
 
@@ -22,13 +24,14 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from reports.load import NoRunsError, load_runs
 from reports.pages import build_page, compare_runs
 from reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD
 
 from . import __main__ as main_job
 
 PREFIX = "nightly-"
-EXIT_OK, EXIT_REGRESSION, EXIT_FAILED = 0, 1, 2
+EXIT_OK, EXIT_REGRESSION, EXIT_FAILED, EXIT_NO_COMPARISON = 0, 1, 2, 3
 
 
 def night_inputs(history: Path, night: str) -> list[Path]:
@@ -41,24 +44,79 @@ def nights(history: Path) -> list[str]:
     return sorted(p.stem for p in history.glob(f"{PREFIX}*.jsonl"))
 
 
-def previous_night(history: Path, tonight: str) -> str | None:
-    earlier = [n for n in nights(history) if n < tonight]
-    return earlier[-1] if earlier else None
+def ok_cases(history: Path, night: str) -> set[str]:
+    """The cases that ran ok in a night (none when it has nothing loadable)."""
+    try:
+        df = load_runs(night_inputs(history, night))
+    except NoRunsError:
+        return set()
+    return set(df.loc[df["status"] == "ok", "case"])
+
+
+def baseline(history: Path, tonight: str, cases: set[str]) -> str | None:
+    """The most recent earlier night where one of ``cases`` ran ok: a night whose cases all
+    failed (or did not load) is never the baseline, so it cannot cause a false regression."""
+    for night in reversed([n for n in nights(history) if n < tonight]):
+        if ok_cases(history, night) & cases:
+            return night
+        print(f"nightly: {night} has no ok case in common with {tonight}; not a baseline")
+    return None
 
 
 def compare_with_previous(history: Path, tonight: str, threshold: float,
                           acc_threshold: float) -> int:
-    """0 if no regression (or no earlier night), 1 on a regression; writes compare.html."""
-    prev = previous_night(history, tonight)
+    """EXIT_OK (no regression, or nothing earlier to compare with), EXIT_REGRESSION, or
+    EXIT_NO_COMPARISON when tonight's results could not be compared; writes compare.html."""
+    try:
+        tonight_df = load_runs(night_inputs(history, tonight))
+    except NoRunsError as e:
+        print(f"nightly: comparison could not run: {e}", file=sys.stderr)
+        return EXIT_NO_COMPARISON
+    prev = baseline(history, tonight, set(tonight_df["case"]))
     if prev is None:
-        print(f"nightly: {tonight} is the first night in {history}; nothing to compare with")
+        print(f"nightly: no earlier night in {history} has an ok case {tonight} ran; "
+              "nothing to compare with")
         return EXIT_OK
     print(f"nightly: comparing {tonight} with {prev}", flush=True)
-    result = compare_runs(night_inputs(history, prev), night_inputs(history, tonight),
-                          threshold=threshold, acc_threshold=acc_threshold,
-                          html=history / tonight / "compare.html")
+    try:
+        result = compare_runs(night_inputs(history, prev), night_inputs(history, tonight),
+                              threshold=threshold, acc_threshold=acc_threshold,
+                              html=history / tonight / "compare.html")
+    except Exception as e:  # noqa: BLE001 - a crash here is reported as such, never as a regression
+        print(f"nightly: comparison could not run: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_NO_COMPARISON
     sys.stdout.write(result.text)
     return EXIT_REGRESSION if result.regressed else EXIT_OK
+
+
+def build_history(history: Path) -> Path | None:
+    """history.html over every night that loads (None, said, when none does)."""
+    every_night = [f for n in nights(history) for f in night_inputs(history, n)]
+    try:
+        return build_page(every_night, history / "history.html",
+                          title=f"cnnbench nightly history ({len(nights(history))} nights)")
+    except NoRunsError as e:
+        print(f"nightly: history.html not rebuilt: {e}", file=sys.stderr)
+        return None
+
+
+def finish_night(history: Path, tonight: str, suite_rc: int, threshold: float,
+                 acc_threshold: float) -> int:
+    """After the suite: compare, rebuild history.html (whatever the comparison did), and the
+    exit code: a regression, a comparison that could not run, and failed cases each their own."""
+    cmp_rc = compare_with_previous(history, tonight, threshold, acc_threshold)
+    build_history(history)
+    print(f"nightly: tonight's report: {history / tonight / 'report.html'}")
+    print(f"nightly: history: {history / 'history.html'}")
+    if cmp_rc == EXIT_REGRESSION:
+        print("nightly: REGRESSION beyond the thresholds: see compare.html", file=sys.stderr)
+    elif cmp_rc == EXIT_NO_COMPARISON:
+        print("nightly: the comparison could not run (no verdict on regressions)",
+              file=sys.stderr)
+    if suite_rc:
+        print(f"nightly: some cases failed or the suite did not finish (exit {suite_rc})",
+              file=sys.stderr)
+    return cmp_rc or (EXIT_FAILED if suite_rc else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,19 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (history / f"{tonight}.jsonl").exists():
         print(f"nightly: {tonight} produced no results (exit {suite_rc})", file=sys.stderr)
         return EXIT_FAILED
-    cmp_rc = compare_with_previous(history, tonight, a.threshold, a.acc_threshold)
-    every_night = [f for n in nights(history) for f in night_inputs(history, n)]
-    build_page(every_night, history / "history.html",
-               title=f"cnnbench nightly history ({len(nights(history))} nights)")
-    print(f"nightly: tonight's report: {history / tonight / 'report.html'}")
-    print(f"nightly: history: {history / 'history.html'}")
-    if cmp_rc == EXIT_REGRESSION:
-        print("nightly: REGRESSION beyond the thresholds: see compare.html", file=sys.stderr)
-        return EXIT_REGRESSION
-    if suite_rc or cmp_rc:
-        print("nightly: some cases failed or the comparison could not run", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
+    return finish_night(history, tonight, suite_rc, a.threshold, a.acc_threshold)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ pytest-benchmark's ``extra_info`` want it. ``to_json`` flattens, ``from_json`` v
 upgrades older schema versions and fills every missing field with None (a case that failed
 before setup has no architecture facts; it still loads).
 
-Each record is written with a single ``os.write`` on an ``O_APPEND`` descriptor and fsynced, so
-a killed run keeps every case that finished, and parallel workers appending to the same file
-never interleave lines.
+Each record is written with ``os.write`` on an ``O_APPEND`` descriptor (looping over short
+writes, raising when the disk takes nothing) and fsynced, so a killed run keeps every case that
+finished, parallel workers appending to the same file never interleave lines, and a torn write is
+an error, not a silent loss.
 """
 
 from __future__ import annotations
@@ -341,25 +342,66 @@ def json_safe(value):
 
 
 def append_jsonl(path: Path, record: dict) -> None:
+    """Append one record as one line, fsynced; raise OSError when it is not all on disk.
+
+    ``os.write`` may write fewer bytes than asked (a full disk, ``ulimit -f``): the rest is
+    written in a loop, and a write that makes no progress raises. A record is started on a fresh
+    line when the file does not end with one (an earlier write was torn), so the torn line costs
+    only itself.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(json_safe(record), allow_nan=False) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line
+        view = memoryview(line)
+        while view:
+            try:
+                n = os.write(fd, view)
+            except OSError as e:
+                raise OSError(e.errno, f"{path}: record not written ({len(line) - len(view)} "
+                                       f"of {len(line)} bytes): {e.strerror}") from e
+            if n <= 0:
+                raise OSError(f"{path}: record not written ({len(line) - len(view)} of "
+                              f"{len(line)} bytes): write made no progress")
+            view = view[n:]
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    """Every complete line of a JSONL file (a torn last line from a crash is ignored)."""
-    records = []
-    for line in Path(path).read_text().splitlines():
+MISSING = object()
+
+
+def parse_jsonl_line(line: str) -> tuple[Any, int]:
+    """The JSON value on one physical line and how many torn bytes before it were skipped;
+    ``(MISSING, len)`` when there is none. After a torn write, a complete record glued onto the
+    torn line is still found (by decoding from each later ``{"``)."""
+    line = line.strip()
+    try:
+        return json.loads(line), 0
+    except json.JSONDecodeError:
+        pass
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r'\{"', line):
+        if m.start() == 0:
+            continue
         try:
-            records.append(json.loads(line))
+            value, end = decoder.raw_decode(line, m.start())
         except json.JSONDecodeError:
             continue
-    return records
+        if not line[end:].strip():
+            return value, m.start()
+    return MISSING, len(line)
+
+
+def read_jsonl(path: Path) -> list:
+    """Every complete record of a JSONL file: a torn line (a crash, a full disk) is skipped,
+    and a record written after it on the same line is still read."""
+    values = (parse_jsonl_line(line)[0] for line in Path(path).read_text().splitlines())
+    return [v for v in values if v is not MISSING]
 
 
 # ---------------------------------------------------------------- numbers in loaded records

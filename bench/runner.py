@@ -421,7 +421,8 @@ class Runner:
         out.status = "ok"
 
     def _profile(self) -> None:
-        root = Path(self.cfg.trace_dir or Path(self.cfg.results_dir) / "traces")
+        # Absolute: the record's paths must not depend on the working directory (issue 13).
+        root = Path(self.cfg.trace_dir or Path(self.cfg.results_dir) / "traces").absolute()
         trace_dir = root / self.cfg.run_id / self.case_id
         batches = iter(())
 
@@ -441,7 +442,7 @@ class Runner:
                                                              "trace_dir": str(trace_dir)})
 
     def _save_artifacts(self) -> None:
-        out = Path(self.cfg.results_dir) / "artifacts" / self.cfg.run_id / self.case_id
+        out = (Path(self.cfg.results_dir) / "artifacts" / self.cfg.run_id / self.case_id).absolute()
         model, a = self.training.model, self.record.artifacts
         if self.cfg.artifacts:
             x, _ = self._to_device(*_first_batch(self.loaders.test))

@@ -6,6 +6,7 @@ Exit codes: 0 fine; 1 ``compare`` found a regression; 2 bad input (nothing loada
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 
@@ -42,6 +43,17 @@ def cmd_compare(args) -> int:
     return 1 if result.regressed else 0
 
 
+def positive(text: str) -> float:
+    """A threshold: a finite number above 0 (0 or less would flag every change, or none)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
+    return v
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m reports",
                                 description="Reports on cnnbench runs (pytest-benchmark JSON "
@@ -53,16 +65,17 @@ def parser() -> argparse.ArgumentParser:
         for flags, kw in args:
             sp.add_argument(*flags, **kw)
         sp.add_argument("--title")
-        sp.add_argument("--threshold", type=float, default=TIME_THRESHOLD,
+        sp.add_argument("--threshold", type=positive, default=TIME_THRESHOLD,
                         help=f"relative epoch-time change that counts [{TIME_THRESHOLD}]")
-        sp.add_argument("--acc-threshold", type=float, default=ACC_THRESHOLD,
+        sp.add_argument("--acc-threshold", type=positive, default=ACC_THRESHOLD,
                         help=f"absolute test-accuracy change that counts [{ACC_THRESHOLD}]")
         sp.set_defaults(func=func)
 
     add("build", "write the self-contained HTML report", cmd_build,
         (("runs",), dict(nargs="+", metavar="RUN",
                       help="pytest-benchmark JSON, results/*.jsonl, or directories to scan")),
-        (("-o", "--output"), dict(required=True, metavar="PATH.html")),
+        (("-o", "--output"), dict(required=True, metavar="PATH.html",
+                                  help="the page; a folder gets report.html inside it")),
         (("--csv-dir",), dict(metavar="DIR", help="also write cases.csv, cases.md, runs.csv")))
     add("compare", "per-case changes between two runs; exit 1 on regression", cmd_compare,
         (("base",), dict(metavar="BASE", help="file or directory")),

@@ -20,7 +20,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.records import FIELDS, RecordError, from_json, natural_key, num, to_json
+from bench.records import (
+    FIELDS,
+    MISSING,
+    RecordError,
+    from_json,
+    natural_key,
+    num,
+    parse_jsonl_line,
+    to_json,
+)
 
 from .stats import finite
 
@@ -29,7 +38,8 @@ class NoRunsError(ValueError):
     """Nothing loadable was found in the paths given."""
 
 
-# Fields holding paths the runner wrote relative to the directory of the file they came from.
+# Fields holding paths: the runner writes them absolute; relative ones are read relative to the
+# folder of the file they came from (``_resolve``), never to the working directory.
 PATH_FIELDS = ("trace_dir", "kernels_image", "feature_maps_image", "checkpoint")
 
 STATS_KEYS = ("min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "q3",
@@ -147,6 +157,14 @@ def _read_file(path: Path) -> list[dict]:
     return []
 
 
+def _resolve(v, base: Path):
+    """A record's path: absolute as the runner writes it; a relative one (hand-made or moved
+    fixtures) is relative to the folder of the file it came from."""
+    if isinstance(v, str) and v and not os.path.isabs(v):
+        return os.path.normpath(os.path.join(base, v))
+    return v
+
+
 def _is_record(d: dict) -> bool:
     return isinstance(d, dict) and bool(d.get("case_id") or d.get("arch"))
 
@@ -157,10 +175,12 @@ def _read_jsonl(path: Path, text: str) -> list[dict]:
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            warnings.warn(f"{path}:{lineno}: not JSON ({e.msg}), line skipped", stacklevel=5)
+        rec, torn = parse_jsonl_line(line)
+        if torn:
+            what = "line skipped" if rec is MISSING else "torn start skipped, record read"
+            warnings.warn(f"{path}:{lineno}: {torn} bytes of a torn write, {what}",
+                          stacklevel=5)
+        if rec is MISSING:
             continue
         if not isinstance(rec, dict) or not _is_record(rec):
             warnings.warn(f"{path}:{lineno}: not a cnnbench record, line skipped", stacklevel=5)
@@ -221,9 +241,9 @@ def _normalize(raw: dict, path: Path, base: Path, kind: str) -> dict | None:
     rec = to_json(record)
     rec["case"] = record.case_key
     for field in PATH_FIELDS:
-        v = rec.get(field)
-        if isinstance(v, str) and v and not os.path.isabs(v):
-            rec[field] = os.path.normpath(os.path.join(base, v))
+        rec[field] = _resolve(rec.get(field), base)
+    if isinstance(rec.get("trace_files"), list):
+        rec["trace_files"] = [_resolve(v, base) for v in rec["trace_files"]]
     rec["source_file"] = str(path)
     rec["source_kind"] = kind
     rec["run"] = rec.get("run_id") or _SAVE_PREFIX.sub("", path.stem)
@@ -306,7 +326,9 @@ def _info(rec: dict) -> int:
 
 
 def _dedupe(records: list[dict]) -> list[dict]:
-    """Merge records of the same (run, case_id, repeat): the richer one wins, gaps filled."""
+    """Merge records of the same (run, case_id, repeat): the same measurement from two files is
+    merged (the richer one wins, gaps filled); of two measurements (a reused run id) the newest
+    wins."""
     by_key: dict[tuple, dict] = {}
     order: list[tuple] = []
     for rec in records:
@@ -316,6 +338,11 @@ def _dedupe(records: list[dict]) -> list[dict]:
             order.append(key)
             continue
         old = by_key[key]
+        if _two_measurements(old, rec):
+            # Two measurements (a reused run id): the newest wins whole; mixing them would
+            # show numbers no run produced.
+            by_key[key] = max(old, rec, key=_measured_at)
+            continue
         first, second = (rec, old) if _rank(rec) > _rank(old) else (old, rec)
         merged = dict(first)
         for k, v in second.items():
@@ -332,6 +359,19 @@ def _dedupe(records: list[dict]) -> list[dict]:
                                             + list(second.get("source_files") or [])))
         by_key[key] = merged
     return [by_key[k] for k in order]
+
+
+def _measured_at(rec: dict) -> tuple[str, str]:
+    """(started_at, finished_at), "" where unknown: ISO 8601 UTC text sorts in time order."""
+    return tuple(v if isinstance(v := rec.get(k), str) else ""
+                 for k in ("started_at", "finished_at"))
+
+
+def _two_measurements(a: dict, b: dict) -> bool:
+    """Whether two records of one key are two runs, not one run read from two files (the
+    JSONL and pytest-benchmark's JSON carry the same started_at; finished_at tells two runs
+    that started in the same second apart)."""
+    return any(x and y and x != y for x, y in zip(_measured_at(a), _measured_at(b), strict=True))
 
 
 def _rank(rec: dict) -> tuple:
@@ -365,4 +405,4 @@ def _sort_key(s: pd.Series) -> pd.Series:
     # Seeds first, then the grid, then cases that never learned their family (failed before
     # setup); natural order so d10 sorts after d9.
     text = s.map(lambda v: "" if is_missing(v) else str(v))
-    return text.map(lambda v: (v == "grid", v == "") + natural_key(v))
+    return text.map(lambda v: (v == "", v == "grid") + natural_key(v))

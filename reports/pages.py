@@ -22,9 +22,12 @@ Paths = Iterable[str | os.PathLike]
 def build_page(runs: Paths, output: str | os.PathLike, *, csv_dir=None, title: str | None = None,
                threshold: float = TIME_THRESHOLD, acc_threshold: float = ACC_THRESHOLD) -> Path:
     """The self-contained HTML page over ``runs`` (files or folders); returns its path.
-    Raises NoRunsError when nothing loadable is found."""
+    Raises NoRunsError when nothing loadable is found. An existing folder as ``output`` gets
+    ``report.html`` inside it."""
     from .html import build_report
 
+    if Path(output).is_dir():
+        output = Path(output) / "report.html"
     return build_report(load_runs(runs), output, csv_dir=csv_dir, title=title,
                         threshold=threshold, acc_threshold=acc_threshold)
 

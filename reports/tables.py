@@ -7,6 +7,7 @@ t-interval over repeats.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections import Counter
@@ -239,9 +240,10 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
         status = str(r["status"])
         case = str(r["case"])
         row += [
-            Cell(case[: len(case) - len(suffix)] if suffix else case), Cell(str(r["family"])),
+            Cell(case[: len(case) - len(suffix)] if suffix else case), Cell(_str(r["family"])),
             Cell(_fmt(r["depth"], ".0f"), num(r["depth"])),
-            Cell(r["kernel_sizes"] or "—"), Cell(r["strides"] or "—"),
+            # A case that failed before setup has no architecture facts: NaN here, not text.
+            Cell(_str(r["kernel_sizes"] or None)), Cell(_str(r["strides"] or None)),
             Cell(_str(r["padding"])), Cell(_str(r["pooling"])),
             Cell(_fmt(r["width"], ".0f"), num(r["width"])),
             Cell(_si(r["params"]), num(r["params"])),
@@ -297,6 +299,8 @@ def _str(v) -> str:
 
 def to_markdown(table: Table) -> str:
     def esc(s: str) -> str:
+        # Markdown passes raw HTML through: a name like "<img onerror=...>" must stay text.
+        s = html.escape(s, quote=False)
         return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
     align = ["---:" if n else ":---" for n in table.numeric]

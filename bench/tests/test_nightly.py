@@ -49,3 +49,49 @@ def test_nightly_flags_a_regression_against_the_previous_night(tmp_path, bench_e
         shutil.copy(path, path.with_name(path.name.replace(second, third)))
     assert nightly.compare_with_previous(history, third, 0.10, 0.01) == 0
     assert nightly.nights(history) == [first, second, third]
+
+
+# ---- a bad night (issue 13, item 1): doctored history folders, no suite run ------------------
+
+FIXTURE = nightly.Path(__file__).resolve().parents[2] / "reports/tests/fixtures/cpu_run.jsonl"
+GOOD = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+KEEP = ("run_id", "case_id", "arch", "dataset", "precision", "repeat", "seed", "started_at")
+
+
+def _night(history, night, recs):
+    history.mkdir(parents=True, exist_ok=True)
+    (history / f"{night}.jsonl").write_text(
+        "".join(json.dumps(dict(r, run_id=night)) + "\n" for r in recs))
+
+
+def _failed_before_setup(recs):
+    """Each case as a night without CUDA records it: no family, no measurements."""
+    return [{**{k: r[k] for k in KEEP}, "status": "error",
+             "error": "RuntimeError: no CUDA device"} for r in recs]
+
+
+def test_a_failed_night_is_no_baseline_and_no_false_regression(tmp_path, capsys):
+    history = tmp_path / "nightly"
+    a, b, c = "nightly-20260101-020000", "nightly-20260102-020000", "nightly-20260103-020000"
+    _night(history, a, GOOD)
+    _night(history, b, _failed_before_setup(GOOD))
+    assert nightly.finish_night(history, b, 1, 0.10, 0.01) == nightly.EXIT_REGRESSION
+    assert b in (history / "history.html").read_text()  # loads despite the missing family
+    _night(history, c, GOOD)
+    assert nightly.finish_night(history, c, 0, 0.10, 0.01) == nightly.EXIT_OK
+    out = capsys.readouterr().out
+    assert f"comparing {c} with {a}" in out and f"{b} has no ok case" in out
+    assert c in (history / "history.html").read_text()
+
+
+def test_a_comparison_that_cannot_run_is_not_a_regression(tmp_path, capsys):
+    history = tmp_path / "nightly"
+    a, b = "nightly-20260101-020000", "nightly-20260102-020000"
+    _night(history, a, GOOD)
+    (history / f"{b}.jsonl").write_text('{"case_id": "torn", "sta\n')  # nothing loadable
+    assert nightly.finish_night(history, b, 0, 0.10, 0.01) == nightly.EXIT_NO_COMPARISON
+    err = capsys.readouterr().err
+    assert "comparison could not run" in err and "REGRESSION" not in err
+    assert a in (history / "history.html").read_text()  # rebuilt over the nights that load
+    assert len({nightly.EXIT_OK, nightly.EXIT_REGRESSION, nightly.EXIT_FAILED,
+                nightly.EXIT_NO_COMPARISON}) == 4

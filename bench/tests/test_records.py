@@ -54,3 +54,73 @@ def test_unknown_keys_are_kept_and_bad_records_are_refused():
         from_json({"status": "ok"})
     with pytest.raises(RecordError, match="not record fields: bogus"):
         records.pick(records.Data, {"bogus": 1}, strict=True)
+
+
+# ---- the JSONL file under faults (issue 13, item 3) ------------------------------------------
+
+_FSIZE_CHILD = """
+import json, resource, signal, sys
+from pathlib import Path
+from bench.records import append_jsonl
+path, limit = Path(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a short write or EFBIG instead of a kill
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    append_jsonl(path, {"case_id": "big", "pad": "x" * 400})
+except OSError as e:
+    print("raised:", e)
+"""
+
+
+def test_a_torn_write_raises_and_the_next_record_is_still_read(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "run.jsonl"
+    records.append_jsonl(path, {"case_id": "first"})
+    limit = path.stat().st_size + 100  # room for 100 of the next record's ~430 bytes
+    proc = subprocess.run([sys.executable, "-c", _FSIZE_CHILD, str(path), str(limit)],
+                          capture_output=True, text=True, timeout=60,
+                          cwd=records.Path(records.__file__).parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert "raised:" in proc.stdout and "record not written (100 of" in proc.stdout
+    assert path.stat().st_size == limit  # the torn record is on disk, without its newline
+    records.append_jsonl(path, {"case_id": "after"})  # no limit now
+    assert [r["case_id"] for r in records.read_jsonl(path)] == ["first", "after"]
+
+
+def test_a_record_glued_onto_a_torn_line_is_recovered(tmp_path):
+    # What the writer before issue 13 left: the next record on the torn record's line.
+    path = tmp_path / "run.jsonl"
+    path.write_text('{"case_id": "a"}\n{"case_id": "torn", "pad": {"x": 1'
+                    '{"case_id": "b", "nested": {"k": 2}}\n{"case_id": "c"}\n')
+    assert [r["case_id"] for r in records.read_jsonl(path)] == ["a", "b", "c"]
+    path.write_text('{"case_id": "torn", "pa\n')
+    assert records.read_jsonl(path) == []
+
+
+# ---- paths in the record (issue 13, item 2) --------------------------------------------------
+
+def test_paths_resolve_after_a_run_with_a_relative_results_dir(tmp_path, bench_env):
+    """``--results-dir results`` from another folder: the report finds every picture, trace
+    and checkpoint the record names (they used to resolve to results/results/...)."""
+    import subprocess
+    import sys
+
+    from reports.load import load_runs
+
+    repo = records.Path(records.__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "pytest", str(repo / "bench"), "-p", "no:cacheprovider", "-q",
+           "-k", "seed003", "--dataset", "synthetic", "--epochs", "1", "--limit-train", "256",
+           "--device", "cpu", "--results-dir", "results", "--run-id", "x", "--save-checkpoint"]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=bench_env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    df = load_runs(tmp_path / "results" / "x.jsonl")
+    assert len(df) and (df["status"] == "ok").all()
+    for _, row in df.iterrows():
+        paths = [row[f] for f in ("kernels_image", "feature_maps_image", "checkpoint",
+                                  "trace_dir")] + list(row["trace_files"])
+        assert len(paths) > 4  # every kind present, with at least one trace file
+        for p in paths:
+            assert records.Path(p).exists(), p
