@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import SCHEMA_VERSION, append_jsonl
+from .records import SCHEMA_VERSION, append_jsonl, read_jsonl
 
 REPO = Path(__file__).resolve().parents[1]
 # Test hook: a path; the first task that finds no file there creates it and kills its own
@@ -161,8 +161,7 @@ def _maybe_kill_once(proc: subprocess.Popen, tmp: Path) -> None:
 def _collect_result(nodeid: str, suite: Suite, out: Path, output: str, rc: int) -> dict:
     node = node_info()
     jsonl = out / "results" / f"{suite.run_id}.jsonl"
-    records = [json.loads(line) for line in jsonl.read_text().splitlines()] \
-        if jsonl.exists() else []
+    records = read_jsonl(jsonl) if jsonl.exists() else []
     if len(records) > 1:
         raise RuntimeError(f"{nodeid}: pytest wrote {len(records)} records for one case")
     record = records[0] if records else failure_record(
