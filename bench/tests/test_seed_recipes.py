@@ -73,7 +73,7 @@ STUDIES = [
 @pytest.mark.parametrize("study", STUDIES, ids=[s[0] for s in STUDIES])
 def test_seed_recipe_as_built_and_evaluated(tmp_path, study):
     arch, optimizer, lr, momentum, batch, eval_batch, drop_last, schedule = study
-    n, epochs = 400, 2
+    n, epochs = 200, 2
     built, rec, spy = train(arch, tmp_path, limit_train=n, epochs=epochs)
     assert rec["status"] == "ok", rec["error"]
     assert (built["optimizer"], built["lr"], built["momentum"]) == (optimizer, lr, momentum)
