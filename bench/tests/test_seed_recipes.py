@@ -95,6 +95,9 @@ def test_seed003_records_per_step_training_accuracy(tmp_path):
     _, rec, _ = train("seed003_lenet_dropout", tmp_path, limit_train=640)
     assert len(rec["train_accuracy_steps"]) == len(rec["train_loss_steps"]) == 10
     assert all(0.0 <= a <= 1.0 for a in rec["train_accuracy_steps"])
+    # each a fraction of 64 images right: chance is ~10% on noise, so not all equal or zero
+    assert all(round(a * 64) == a * 64 for a in rec["train_accuracy_steps"])
+    assert len(set(rec["train_accuracy_steps"])) > 1
     _, other, _ = train("seed002_conv7", tmp_path, limit_train=640)
     assert other["train_accuracy_steps"] == []
 
