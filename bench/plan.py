@@ -58,7 +58,8 @@ class CasePlan:
     def conditions(self) -> records.Conditions:
         """The record's conditions: the recipe's fields, then the run's, by name."""
         facts = {**self.recipe.as_dict(), **dataclasses.asdict(self.cfg),
-                 "loss_fn": self.recipe.loss, "mode": self.mode,
+                 "eval_text": self.recipe.eval_text(), "loss_fn": self.recipe.loss,
+                 "mode": self.mode,
                  "mode_fallback_reason": self.mode_fallback_reason,
                  "timer": "cuda_event" if self.device_type == "cuda" else "host"}
         for key in ("lr", "batch_size", "epochs"):  # the overrides are already in the recipe
@@ -85,5 +86,9 @@ def plan(arch: str, cfg: RunConfig, device_type: str | None = None) -> CasePlan:
         loss=spec.recipe.loss,
         # A graph replays fixed shapes: the last, smaller batch of an epoch is dropped.
         drop_last=base.drop_last or mode == "graphs")
-    val_size = cfg.val_size if cfg.val_size is not None else info.val_size
+    # A recipe without a held-out split (every study's) trains on the whole training split.
+    if not recipe.holdout_val:
+        val_size = 0
+    else:
+        val_size = cfg.val_size if cfg.val_size is not None else info.val_size
     return CasePlan(arch, cfg, spec, recipe, mode, fallback, device_type, val_size)

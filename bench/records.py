@@ -146,6 +146,14 @@ class Conditions:
     tf32: bool | None = None
     target_acc: float | None = None
     timer: str | None = None
+    # The evaluation plan (models.Recipe): whether a validation split was held out, which
+    # split the schedule scores, when ("epoch" | "iterations" | "end"), in words.
+    holdout_val: bool | None = None
+    eval_split: str | None = None
+    eval_schedule: str | None = None
+    eval_interval: int | None = None
+    eval_text: str | None = None
+    batch_metrics: list = _list()
 
 
 @dataclass
@@ -156,6 +164,7 @@ class Timing:
     capture_s: float | None = None
     epoch_times_s: list = _list()
     images_per_epoch: int | None = None
+    steps_per_epoch: int | None = None
     epoch_time_median_s: float | None = None
     images_per_s: float | None = None
     step_time_ms_p50: float | None = None
@@ -174,6 +183,14 @@ class Outcome:
     val_loss: list = _list()
     val_accuracy: list = _list()
     train_loss_steps: list = _list()
+    # Per-step training-batch accuracy (recipes with "accuracy" in batch_metrics), averaged
+    # into the same points as train_loss_steps.
+    train_accuracy_steps: list = _list()
+    # The scheduled evaluations: the training step (1-based, across epochs) after which the
+    # eval_split was scored, and its loss and accuracy there.
+    eval_steps: list = _list()
+    eval_losses: list = _list()
+    eval_accuracies: list = _list()
     test_loss: float | None = None
     test_accuracy: float | None = None
 

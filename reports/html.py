@@ -20,6 +20,7 @@ import pandas as pd
 from . import compare as cmp_mod
 from .caveats import device_caveats
 from .findings import all_findings, write_findings
+from .lab4 import lab4_rows
 from .load import is_missing
 from .plots import all_plots, safe_id
 from .tables import (
@@ -256,6 +257,7 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
         "conditions": conditions(df),
         "caveats": device_caveats(df),
         "findings": all_findings(df, summary),
+        "lab4": lab4_rows(df),
         "cases": table,
         "cases_detail": [h not in GLANCE_COLUMNS for h in table.headers],
         "modes": mode_table(summary),

@@ -394,6 +394,66 @@ def plot_steps(df: pd.DataFrame) -> Plot:
     return p
 
 
+STUDY_CAPTION = ("Where a recipe scored its evaluation split during training (study 000: the "
+                 "test split after every epoch; study 004: every 500 iterations) and kept "
+                 "per-step training-batch accuracy (study 003). x is the position in training "
+                 "in epochs (step ÷ steps per epoch); the split is named in each label.")
+
+
+def _progress(steps, per_epoch) -> np.ndarray:
+    return np.asarray(steps, dtype=float) / float(per_epoch)
+
+
+def _study_frames(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(evaluation points, training-batch accuracy points), one row per point."""
+    evals, batch = [], []
+    for _, r in _with_labels(df).iterrows():
+        per_epoch = num(r.get("steps_per_epoch"))
+        if not per_epoch:
+            continue
+        base = {"family": r["family"], "unit": r["_unit"]}
+        steps, accs = r.get("eval_steps"), r.get("eval_accuracies")
+        if isinstance(steps, list) and isinstance(accs, list) and len(steps) > 1:
+            label = f"{r['_label']} ({r.get('eval_split') or '?'})"
+            evals += [{**base, "label": label, "x": x, "acc": 100 * a} for x, a in
+                      zip(_progress(steps, per_epoch), accs, strict=False) if num(a) is not None]
+        acc_steps = r.get("train_accuracy_steps")
+        if isinstance(acc_steps, list) and acc_steps:
+            n_ep = len(r["epoch_times_s"]) if isinstance(r["epoch_times_s"], list) else 1
+            xs = np.arange(1, len(acc_steps) + 1) * (max(n_ep, 1) / len(acc_steps))
+            batch += [{**base, "label": r["_label"], "x": x, "acc": 100 * a}
+                      for x, a in zip(xs, acc_steps, strict=True) if num(a) is not None]
+    return pd.DataFrame(evals), pd.DataFrame(batch)
+
+
+def plot_study_curves(df: pd.DataFrame) -> Plot:
+    p = Plot("study_curves", "Evaluations during training and per-step batch accuracy",
+             caption=STUDY_CAPTION)
+    evals, batch = _study_frames(df)
+    if evals.empty and batch.empty:
+        p.note = ("Skipped: no evaluation schedule with more than one point (eval_steps) and no "
+                  "per-step training accuracy (train_accuracy_steps) recorded.")
+        return p
+    palette = family_palette(df["family"])
+    with matplotlib.rc_context(_rc(p.key)):
+        fig = Figure(figsize=(11, 4.2))
+        axes = fig.subplots(1, 2)
+        for ax, data, ylabel, marker in ((axes[0], evals, "Evaluation accuracy (%)", "o"),
+                                         (axes[1], batch, "Training-batch accuracy (%)", None)):
+            if data.empty:
+                ax.text(0.5, 0.5, "not recorded", ha="center", transform=ax.transAxes)
+                continue
+            kw = _hue_args(data, palette)
+            kw.setdefault("units", "unit")
+            kw["estimator"] = None
+            sns.lineplot(data=data, x="x", y="acc", marker=marker, ms=4, errorbar=None, ax=ax,
+                         **kw)
+            ax.set_xlabel("Training progress (epochs)")
+            ax.set_ylabel(ylabel)
+        p.svg = _finish(fig, legend_ax=axes[0] if not evals.empty else axes[1], title=None)
+    return p
+
+
 def plot_epoch_bars(summary: pd.DataFrame) -> Plot:
     p = Plot("epoch_bars", "Epoch time per case",
              caption="Median epoch time; whiskers span the interquartile range of the timed "
@@ -546,6 +606,7 @@ def all_plots(df: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[Plo
         ("factors", "Time and accuracy against grid factors", lambda: plot_factors(summary)),
         ("curves", "Validation curves", lambda: plot_curves(df)),
         ("steps", "Training loss per step", lambda: plot_steps(df)),
+        ("study_curves", "Evaluations during training", lambda: plot_study_curves(df)),
         ("epoch_bars", "Epoch time per case", lambda: plot_epoch_bars(summary)),
         ("cost", "Parameters and FLOPs against epoch time", lambda: plot_cost(summary)),
     ]

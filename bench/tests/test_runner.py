@@ -9,6 +9,7 @@ from bench import profiling
 from bench.config import RunConfig, parse_precision
 from bench.runner import Runner
 from bench.timing import CudaEventTimer, HostTimer, percentile
+from data.loaders import TorchDataLoader
 
 
 def cfg(tmp_path, **kw):
@@ -52,21 +53,53 @@ def test_faithful_bug_keeps_its_loss_under_the_uniform_recipe(tmp_path):
     r = run("seed001_lab4_maxpool_softmax_nll", tmp_path, epochs=1, limit_train=500)
     assert r["loss_fn"] == "nll_on_softmax" and r["status"] == "ok"
     # nll_loss on probabilities is -p(correct): between -1 and 0.
+    # TODO(issue 12): assert the loss reaches below -0.9 (the study's -1.0); not yet found a
+    # subset that gets there in seconds on a CPU (see the p12 report).
     assert -1.0 <= r["train_loss"][0] <= 0.0
+
+
+def _first_conv(model):
+    return next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def train_watching_first_conv(tmp_path, **kw):
+    """Train one epoch with a forward hook on the first conv; returns (runner, record, seen)
+    where seen holds the (input, output) tensors of every training forward."""
+    runner = Runner("seed000_net0", cfg(tmp_path, epochs=1, limit_train=512, **kw))
+    runner.setup()
+    seen = []
+    _first_conv(runner.training.model).register_forward_hook(
+        lambda m, inp, out: seen.append((inp[0], out)) if m.training else None)
+    runner.train_all_epochs()
+    runner.finish()
+    return runner, runner.result(), seen
 
 
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_amp_on_cpu(tmp_path, precision):
-    r = run("seed000_net0", tmp_path, precision=precision, epochs=1, limit_train=512)
+    runner, r, seen = train_watching_first_conv(tmp_path, precision=precision)
     assert r["status"] == "ok", r["error"]
-    assert r["precision"] == precision
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    # autocast ran: the conv computed in the low precision, on every training step.
+    assert seen and all(out.dtype == dtype for _, out in seen)
+    # fp16 needs loss scaling; bf16 keeps fp32's exponent range and has none.
+    scaler = runner.training.scaler
+    assert isinstance(scaler, torch.amp.GradScaler) if precision == "fp16" else scaler is None
 
 
 def test_channels_last_and_dataloader_paths(tmp_path):
-    r = run("seed000_net0", tmp_path, channels_last=True, loader="dataloader", num_workers=0,
-            epochs=1, limit_train=512)
+    runner, r, seen = train_watching_first_conv(tmp_path, channels_last=True,
+                                                loader="dataloader", num_workers=0)
     assert r["status"] == "ok", r["error"]
-    assert r["channels_last"] is True and r["loader"] == "dataloader"
+    assert isinstance(runner.loaders.train, TorchDataLoader)
+    assert isinstance(runner.loaders.train.dataloader, torch.utils.data.DataLoader)
+    cl = torch.channels_last
+    conv = _first_conv(runner.training.model)
+    assert conv.weight.is_contiguous(memory_format=cl)
+    # 20 output channels: channels_last and the default layout differ. (The 1-channel input
+    # is both at once, so its layout proves nothing.)
+    assert seen and all(out.is_contiguous(memory_format=cl) and not out.is_contiguous()
+                        for _, out in seen)
 
 
 def test_divergence_is_a_status_not_a_crash(tmp_path):
@@ -90,7 +123,11 @@ def test_oom_is_recorded_and_memory_released(tmp_path, monkeypatch):
 def test_unexpected_error_is_recorded_with_a_traceback(tmp_path):
     r = run("seed000_net0", tmp_path, dataset="synthetic", batch_size=None, epochs=1,
             data_dir=str(tmp_path / "nowhere"), loader="resident", val_size=10**7)
-    assert r["status"] == "error" and r["error"]
+    assert r["status"] == "error" and "val_size=10000000" in r["error"]
+    tb = r["traceback"]
+    assert tb.startswith("Traceback (most recent call last)") and "ValueError" in tb
+    # the frames from the lifecycle down to where the bad value was refused
+    assert all(f"in {fn}\n" in tb for fn in ("lifecycle", "setup", "build", "split_validation"))
 
 
 def test_profiler_window_writes_a_trace_and_a_summary_on_cpu(tmp_path):
