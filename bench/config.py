@@ -9,6 +9,8 @@ from .records import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES
 
 PRECISIONS = {"off": "fp32", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
 RECIPES = ("uniform", "seed")
+# torch.compile's modes (torch._inductor.list_mode_options()); the default one is "default".
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,24 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+        self._check_values()
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ValueError(f"target accuracy {self.target_acc} must be a fraction in (0, 1]")
+
+    def _check_values(self) -> None:
+        if self.compile is not None and self.compile not in COMPILE_MODES:
+            raise ValueError(f"--compile {self.compile!r}: use one of {', '.join(COMPILE_MODES)}")
+        if self.lr is not None and not self.lr > 0:  # also NaN
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.num_workers < 0:
+            raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
+        if self.val_size is not None and self.val_size < 0:
+            raise ValueError(f"val_size must be >= 0, got {self.val_size}")
+        # The run id names <results_dir>/<run_id>.jsonl and folders below results_dir.
+        if not self.run_id or self.run_id in (".", "..") or "/" in self.run_id \
+                or "\\" in self.run_id:
+            raise ValueError(f"run id {self.run_id!r}: use a plain name (no '/', not '..'), "
+                             f"it names files under the results folder")
 
     def replace(self, **changes) -> RunConfig:
         return dataclasses.replace(self, **changes)

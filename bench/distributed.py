@@ -6,9 +6,11 @@ environment"): true when workers share one device, not when each worker owns a G
 * the controller pins worker gwN to GPU N mod (number of GPUs) through CUDA_VISIBLE_DEVICES
   (on the CPU there is nothing to pin; ``-n 2`` on a 2-core machine still runs two cases at once,
   which is fine for tests and useless for timing);
-* each worker re-enables pytest-benchmark, skips its own saving, and sends its JSON home;
-* the controller merges the workers' JSON into one file saved exactly where pytest-benchmark
-  would have put it (``--benchmark-save``/``--benchmark-autosave``/``--benchmark-json``).
+* each worker re-enables pytest-benchmark, skips its own saving, and rewrites its JSON to its own
+  file in a folder the controller made, after every case (so a worker that crashes, or is
+  killed, has still left every case it finished);
+* the controller merges those files into one saved exactly where pytest-benchmark would have
+  put it (``--benchmark-save``/``--benchmark-autosave``/``--benchmark-json``).
 The runner's JSONL needs nothing: every worker appends whole lines to the same file.
 
 Registered as a plugin by ``bench/plugin.py``, whose session object holds its state.
@@ -18,13 +20,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from bench import plugin
 
-KEY_JSON = "cnnbench_benchmark_json"
+KEY_DIR = "cnnbench_benchmark_dir"
 KEY_GPU = "cnnbench_cuda_visible_devices"
+JSON_DIR = pytest.StashKey[str]()  # controller: where the workers write their JSON
+# Fault injection for the tests: the worker with this id (e.g. gw1) exits hard, as a crash would,
+# right after its first case.
+CRASH_ENV = "CNNBENCH_TEST_CRASH_WORKER"
 
 
 def _benchmark_session(config):
@@ -44,6 +53,9 @@ def _gpu_count() -> int:
 def pytest_configure_node(node):
     """Controller, once per worker: the GPU it owns."""
     config = node.config
+    if JSON_DIR not in config.stash:
+        config.stash[JSON_DIR] = tempfile.mkdtemp(prefix="cnnbench-xdist-")
+    node.workerinput[KEY_DIR] = config.stash[JSON_DIR]
     if config.getoption("--device") == "cpu":
         return
     s = plugin.session(config)
@@ -81,25 +93,35 @@ def pytest_sessionstart(session):
         bs.save, bs.autosave, bs.json = None, None, None
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Worker, after each test (teardown done, so its stats are complete): rewrite its JSON."""
+    yield
+    config = item.config
+    worker = getattr(config, "workerinput", None)
+    if worker is None or KEY_DIR not in worker:
+        return
+    bs = _benchmark_session(config)
+    if bs is not None and bs.benchmarks and plugin.session(config).held_save:
+        path = Path(worker[KEY_DIR]) / f"{worker['workerid']}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(_generate_json(config, bs), default=repr))
+        os.replace(tmp, path)  # whole or not at all, even if the worker dies mid-write
+    if os.environ.get(CRASH_ENV) == worker["workerid"]:
+        os._exit(3)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session):
     config = session.config
-    bs = _benchmark_session(config)
-    worker = getattr(config, "workerinput", None)
-    if worker is not None:
-        if bs is not None and bs.benchmarks and plugin.session(config).held_save:
-            config.workeroutput[KEY_JSON] = json.dumps(_generate_json(config, bs), default=repr)
+    folder = config.stash.get(JSON_DIR, None)
+    if getattr(config, "workerinput", None) is not None or folder is None:
         return
-    collected = plugin.session(config).worker_json
-    if bs is not None and collected:
-        _save_merged(config, bs, collected)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    payload = getattr(node, "workeroutput", {}).get(KEY_JSON)
-    if payload:
-        plugin.session(node.config).worker_json.append(json.loads(payload))
+    outputs = [json.loads(p.read_text()) for p in sorted(Path(folder).glob("*.json"))]
+    shutil.rmtree(folder, ignore_errors=True)
+    bs = _benchmark_session(config)
+    if bs is not None and outputs:
+        _save_merged(config, bs, outputs)
 
 
 def _generate_json(config, bs) -> dict:

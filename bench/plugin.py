@@ -22,7 +22,8 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 
 import pytest
 
@@ -174,7 +175,6 @@ class BenchSession:
     shard: tuple[int, int] | None = None
     case_items: int = 0  # benchmark cases collected: > 0 means this session runs the suite
     gpus: int | None = None  # xdist controller: GPUs to pin workers to
-    worker_json: list = field(default_factory=list)  # xdist controller: workers' results
     held_save: tuple | None = None  # xdist worker: pytest-benchmark's save targets, held back
     suite: SuiteProgress | None = None  # cases done/left for the progress bar, once collected
 
@@ -204,19 +204,6 @@ class BenchSession:
             out.append(Case(arch, cfg))
         return out
 
-    def check_data(self) -> None:
-        """The data of every real dataset exists: one clear usage error (pytest's "ERROR:" and
-        exit code 4) instead of the same failure in every case."""
-        import data
-
-        try:
-            for name in self.axes["dataset"]:
-                if data.DATASETS[name].is_real:
-                    data.locate(name, self.base.data_dir)
-        except data.DataNotFoundError as e:
-            raise pytest.UsageError(str(e)) from None
-
-
 def session(config) -> BenchSession:
     return config.stash[SESSION]
 
@@ -229,6 +216,90 @@ def _run_id(config) -> str:
             or dt.datetime.now().strftime("%Y%m%d-%H%M%S"))
 
 
+# ---------------------------------------------------------------- checks at session start
+# Each bad option or data set is one usage error (pytest's "ERROR:", exit code 4) before any
+# case runs, not the same failure (or a traceback) in every case.
+
+
+def validate_options(config) -> None:
+    """Options against each other and this machine: no data read, no case built. On the
+    controller only: an xdist worker must not touch CUDA before it is pinned to its GPU."""
+    if hasattr(config, "workerinput"):
+        return
+    s = session(config)
+    for ds, prec, loader, mode in itertools.product(*(s.axes[a] for a in AXES)):
+        try:
+            s.base.replace(dataset=ds, precision=prec, loader=loader, mode=mode)
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+    for option, path in (("--results-dir", s.base.results_dir), ("--trace-dir", s.base.trace_dir)):
+        if path is not None and os.path.exists(path) and not os.path.isdir(path):
+            raise pytest.UsageError(f"{option} {path}: is a file, not a folder")
+    if s.base.device not in ("auto", "cpu"):
+        _check_device(s.base.device)
+    if s.archs != "*":
+        import models
+
+        if not models.list_archs(s.archs):
+            raise pytest.UsageError(f"--archs {s.archs!r} matches no architecture "
+                                    "(python -m models lists them)")
+
+
+def _check_device(name: str) -> None:
+    import torch
+
+    import data
+
+    try:
+        device = data.resolve_device(name)
+    except RuntimeError as e:
+        raise pytest.UsageError(str(e)) from None
+    count = torch.cuda.device_count()
+    if device.type == "cuda" and device.index >= count:
+        raise pytest.UsageError(f"--device {name}: this machine has {count} CUDA device(s)")
+
+
+def validate_data(s: BenchSession, cases: list[Case]) -> None:
+    """Each dataset read once (headers, counts, checksums: later reads hit read_idx's cache),
+    then every case's split sizes against it."""
+    import data
+
+    train_sizes = {}
+    for name in s.axes["dataset"]:
+        try:
+            arrays = data.load_arrays(name, data_dir=s.base.data_dir, download=s.base.download)
+        except (data.DataNotFoundError, data.DataIntegrityError) as e:
+            raise pytest.UsageError(str(e)) from None
+        train_sizes[name] = len(arrays.train_labels)
+    for case in cases:
+        problem = _split_problem(case, train_sizes[case.config.dataset])
+        if problem:
+            raise pytest.UsageError(f"{case.id}: {problem}")
+
+
+def _split_problem(case: Case, n: int) -> str | None:
+    """Why the case's training split cannot work on ``n`` training images, or None."""
+    import data
+    from bench.plan import plan
+
+    cfg = case.config
+    p = plan(case.arch, cfg, data.resolve_device(cfg.device).type)
+    if p.val_size >= n:
+        return f"--val-size {p.val_size} leaves no training images of {cfg.dataset}'s {n}"
+    left = n - p.val_size
+    if cfg.limit_train is not None and cfg.limit_train > left:
+        return (f"--limit-train {cfg.limit_train} > the {left} training images of "
+                f"{cfg.dataset} ({n} less {p.val_size} for validation)")
+    classes = data.DATASETS[cfg.dataset].num_classes
+    if cfg.limit_train is not None and cfg.limit_train < classes:
+        return f"--limit-train {cfg.limit_train} < {classes} classes: some class would be absent"
+    images = cfg.limit_train or left
+    if p.recipe.drop_last and images < p.recipe.batch_size:
+        return (f"{images} training images make no full batch of {p.recipe.batch_size} "
+                f"(this recipe drops the last, partial batch): raise --limit-train")
+    return None
+
+
 # ---------------------------------------------------------------- hooks
 
 
@@ -236,6 +307,7 @@ def _run_id(config) -> str:
 def pytest_configure(config):
     config.stash[SESSION] = BenchSession.from_config(config)
     _register_markers(config)
+    validate_options(config)
     from bench import distributed
 
     if not config.pluginmanager.is_registered(distributed):
@@ -283,7 +355,7 @@ def pytest_collection_modifyitems(config, items):
     s.case_items = len(cases)
     if not cases:
         return
-    s.check_data()  # here, not in a case's parametrization, so pytest stops with exit code 4
+    validate_data(s, [c.callspec.params["case"] for c in cases])  # here: exit code 4
     keep, drop = cases, [i for i in items if not _is_case(i)]
     if s.shard:
         k, n = s.shard

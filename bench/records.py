@@ -30,7 +30,7 @@ from typing import Any
 # 2: every field below is present in every record (failed cases included, as null); the reader
 #    upgrades schema 1 (which left out whatever a failed case had not reached) by filling them.
 SCHEMA_VERSION = 2
-STATUSES = ("ok", "diverged", "oom", "error")
+STATUSES = ("ok", "diverged", "oom", "error", "interrupted")
 # The input paths and execution modes a case can use (data/ and the runner implement them).
 # A case id names them only when they differ from the first, the default, so that ids of plain
 # runs stay comparable across versions.

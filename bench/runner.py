@@ -68,9 +68,16 @@ def case_id(arch: str, cfg: RunConfig) -> str:
     return records.case_id(arch, cfg.dataset, cfg.precision, cfg.loader, cfg.mode, cfg.repeat)
 
 
+# What an allocation failure says: CUDA's "out of memory", the CPU allocator's
+# "DefaultCPUAllocator: can't allocate memory: you tried to allocate N bytes", numpy/Python's
+# MemoryError (as a type; its message is often empty).
+OOM_MESSAGES = ("out of memory", "can't allocate memory")
+
+
 def _is_oom(exc: BaseException) -> bool:
     oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-    return isinstance(exc, oom) or "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, oom | MemoryError) or any(m in text for m in OOM_MESSAGES)
 
 
 def _now() -> str:
@@ -133,6 +140,9 @@ class Runner:
             self.finish()
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, not lost
             self.fail(exc)
+        except KeyboardInterrupt:  # Ctrl-C: recorded, then passed on so the session stops
+            self.interrupted()
+            raise
         finally:
             self.save()
             self.release()
@@ -515,8 +525,21 @@ class Runner:
         else:
             out.status = "error"
         out.error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}"
+        if out.status == "oom":  # which memory ran out: the GPU's or the host's
+            out.error = f"out of memory on {getattr(self, 'device', self.cfg.device)}: {out.error}"
         if out.status == "error":
             out.traceback = "".join(traceback.format_exception(exc))[-4000:]
+        progress = getattr(self, "progress", None)
+        if progress is not None:
+            progress.close()
+
+    def interrupted(self) -> None:
+        """Ctrl-C during the case: say so, with how far training got."""
+        out = self.record.outcome
+        out.status = "interrupted"
+        total = self.plan.recipe.epochs if self.plan else "?"
+        out.error = (f"KeyboardInterrupt: interrupted during epoch {self.epochs_done + 1} of "
+                     f"{total} ({self.epochs_done} finished)")
         progress = getattr(self, "progress", None)
         if progress is not None:
             progress.close()

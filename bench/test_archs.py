@@ -27,7 +27,11 @@ def test_train(case, arch, dataset, precision, loader, mode, repeat, benchmark, 
             benchmark.pedantic(runner.train_epoch, teardown=runner.evaluate_pending,
                                rounds=runner.epochs, iterations=1, warmup_rounds=0)
 
-    record = runner.lifecycle(train)
+    try:
+        record = runner.lifecycle(train)
+    except KeyboardInterrupt:  # recorded as interrupted; its few rounds are no benchmark result
+        benchmark.has_error = True
+        raise
     benchmark.extra_info.update(record)
     if record["status"] != "ok":
         pytest.fail(f"{case.id}: {record['status']}: {record['error']}", pytrace=False)

@@ -120,6 +120,8 @@ def locate(name: str, data_dir: str | Path | None = None, *, download: bool = Tr
         raise ValueError(f"{info.name} is generated, not read from files")
     report: list[str] = []
     places = candidate_places(name, data_dir)
+    if places[0].path is not None:
+        return _explicit(places[0], info)
     for i, place in enumerate(places, 1):
         if place.path is None:
             report.append(f"  {i}. {place.label}: not set")
@@ -156,6 +158,22 @@ def locate(name: str, data_dir: str | Path | None = None, *, download: bool = Tr
                 return Found(place, d, files)
             report.append(f"  {step}. torchvision download into {target}: {d} lacks {missing}")
     raise DataNotFoundError(_message(info, report))
+
+
+def _explicit(place: Place, info: DatasetInfo) -> Found:
+    """An explicit data_dir is what the user meant: never fall back to another copy."""
+    assert place.path is not None
+    if not place.path.is_dir():
+        state = "is not a directory" if place.path.exists() else "does not exist"
+        raise DataNotFoundError(f"{info.name}: --data-dir {place.path} {state}")
+    notes: list[str] = []
+    found = _search(place, info, notes)
+    if found:
+        return found
+    names = ", ".join(IDX_STEMS.values())
+    raise DataNotFoundError("\n".join(
+        [f"{info.name}: --data-dir {place.path} lacks the IDX files ({names}, raw or .gz, "
+         f"flat or in {info.folder}/raw/):"] + [f"  {n}" for n in notes]))
 
 
 def _message(info: DatasetInfo, report: list[str]) -> str:

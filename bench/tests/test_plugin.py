@@ -80,3 +80,52 @@ def test_cases_collect_by_pyargs_with_their_grouping_parameters(tmp_path, bench_
     assert ids == ["seed003_lenet_dropout-synthetic-bf16-r0",
                    "seed003_lenet_dropout-synthetic-fp32-r0"]
 
+
+# Issue 13 item 7: each bad command line is one usage error at session start (exit code 4, no
+# record written), not a failure per case, a traceback, or "1 skipped". "{tmp}" is a folder
+# holding "file" (a plain file) and "small" (a 100-image IDX set).
+BAD_COMMAND_LINES = [
+    (["--device", "cuda"], "--device cuda: CUDA is not available"),
+    (["--device", "cuda:7"], "--device cuda:7"),
+    (["--val-size", "2048"], "--val-size 2048 leaves no training images of synthetic's 2048"),
+    (["--limit-train", "5000"], "--limit-train 5000 > the 1792 training images of synthetic"),
+    (["--limit-train", "5"], "--limit-train 5 < 10 classes"),
+    (["--recipe", "seed", "-k", "seed003", "--limit-train", "20"],
+     "20 training images make no full batch of 64"),
+    (["--lr", "0"], "lr must be > 0, got 0.0"),
+    (["--num-workers", "-1"], "num_workers must be >= 0, got -1"),
+    (["--compile", "bogus"], "--compile 'bogus': use one of default,"),
+    (["--results-dir", "{tmp}/file"], "--results-dir {tmp}/file: is a file, not a folder"),
+    (["--trace-dir", "{tmp}/file"], "--trace-dir {tmp}/file: is a file, not a folder"),
+    (["--run-id", "../x"], "run id '../x': use a plain name"),
+    (["--dataset", ""], "--dataset '': choose from"),
+    (["--amp", ","], "--amp ',': choose from"),
+    (["--mode", "eager,graphs", "--compile"], "--compile default contradicts mode 'graphs'"),
+    (["--archs", "no_such_net*"], "--archs 'no_such_net*' matches no architecture"),
+    (["--dataset", "mnist", "--data-dir", "{tmp}/small"], "100 train images, mnist has 60000"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_COMMAND_LINES,
+                         ids=[" ".join(a) for a, _ in BAD_COMMAND_LINES])
+def test_bad_command_lines_are_one_usage_error_before_any_case(args, message, bench_env,
+                                                               tmp_path):
+    from data.tests.conftest import write_idx_set
+
+    (tmp_path / "file").write_text("a file where a folder belongs")
+    write_idx_set(tmp_path / "small")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    results = tmp_path / "results"
+    # Without --collect-only: were a check missing, the case would really run (1 tiny epoch).
+    # bench/test_archs.py, not bench/: the same plugin (bench/conftest.py), without importing
+    # every unit-test module when a data check needs collection.
+    proc = subprocess.run([sys.executable, "-m", "pytest", "bench/test_archs.py", "-q", "-p",
+                           "no:cacheprovider", "--device", "cpu", "--dataset", "synthetic",
+                           "-k", "seed000_net0", "--epochs", "1", "--no-torch-profile",
+                           "--no-artifacts", "--results-dir", str(results), *args],
+                          cwd=REPO, env=bench_env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out
+    assert "ERROR:" in proc.stderr and message.replace("{tmp}", str(tmp_path)) in proc.stderr, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out
+    assert not list(results.glob("*.jsonl")), "a case ran and wrote a record"

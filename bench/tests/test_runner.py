@@ -120,6 +120,25 @@ def test_oom_is_recorded_and_memory_released(tmp_path, monkeypatch):
     assert not hasattr(runner, "training")
 
 
+def _cpu_alloc(self, *a, **kw):
+    # The real CPU allocator failure: 1 PiB is beyond any host's address space (x86-64: 128 TiB).
+    torch.empty(2**50, dtype=torch.uint8)
+
+
+def _memory_error(self, *a, **kw):
+    raise MemoryError
+
+
+@pytest.mark.parametrize("fault", [_cpu_alloc, _memory_error])
+def test_cpu_allocation_failure_is_oom_naming_the_device(tmp_path, monkeypatch, fault):
+    monkeypatch.setattr(Runner, "train_epoch", fault)
+    runner = Runner("seed000_net0", cfg(tmp_path))
+    r = runner.run()
+    assert r["status"] == "oom", r["error"]
+    assert r["error"].startswith("out of memory on cpu: ")
+    assert not hasattr(runner, "training")
+
+
 def test_unexpected_error_is_recorded_with_a_traceback(tmp_path):
     r = run("seed000_net0", tmp_path, dataset="synthetic", batch_size=None, epochs=1,
             data_dir=str(tmp_path / "nowhere"), loader="resident", val_size=10**7)

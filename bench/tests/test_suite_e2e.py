@@ -144,3 +144,62 @@ def test_missing_data_is_one_clear_error_before_any_case_runs(tmp_path, bench_en
     assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage-error exit code
     assert "ERROR:" in proc.stderr and "kmnist" in proc.stderr.lower()
     assert "test_train" not in proc.stdout
+
+
+def _wait_for_records(proc, jsonl, n, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(read_jsonl(jsonl) if jsonl.exists() else []) < n:
+        assert proc.poll() is None, "the suite ended before it could be interrupted"
+        time.sleep(0.05)
+
+
+def test_ctrl_c_records_the_interrupted_case_and_keeps_the_finished_ones(tmp_path, bench_env):
+    """Issue 13 item 5: SIGINT (Ctrl-C) used to leave ``status: error, error: null``."""
+    out = tmp_path / "out.json"
+    # 30 epochs: the second case is still training when the first one's record appears.
+    cmd = [sys.executable, "-m", "pytest", "bench/", "-p", "no:cacheprovider", "-q",
+           "--device", "cpu", "--results-dir", str(tmp_path / "results"),
+           "-k", "seed000_net4 or seed000_net5", "--dataset", "synthetic", "--epochs", "30",
+           "--limit-train", "512", "--no-torch-profile", "--no-artifacts", "--run-id", "int",
+           "--benchmark-json", str(out)]
+    jsonl = tmp_path / "results" / "int.jsonl"
+    proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_records(proc, jsonl, 1)
+        # A third of the way into the second case (of about the same cost as the first).
+        time.sleep(read_jsonl(jsonl)[0]["wall_s"] / 3)
+        proc.send_signal(signal.SIGINT)
+        log, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, log  # pytest's "interrupted"
+    first, second = read_jsonl(jsonl) + [None] * (2 - len(read_jsonl(jsonl)))
+    assert second is not None, log
+    assert first["status"] == "ok" and first["arch"] == "seed000_net4"
+    assert second["status"] == "interrupted" and second["arch"] == "seed000_net5"
+    done = len(second["epoch_times_s"])
+    assert done < 30
+    assert second["error"] == (f"KeyboardInterrupt: interrupted during epoch {done + 1} of 30 "
+                               f"({done} finished)")
+    (bench,) = json.loads(out.read_text())["benchmarks"]  # the finished case, not the partial
+    assert bench["extra_info"]["case_id"] == first["case_id"]
+    assert bench["stats"]["rounds"] == 30
+
+
+def test_a_crashed_xdist_worker_keeps_its_finished_cases(tmp_path, bench_env):
+    """Issue 13 item 6: the merged JSON lost every case of a worker that died."""
+    from bench.distributed import CRASH_ENV
+
+    env = {**bench_env, CRASH_ENV: "gw1"}  # gw1 exits hard right after its first case
+    out = tmp_path / "out.json"
+    proc = run_bench(["-n", "2", "-k", "seed000_net4 or seed000_net5", "--dataset", "synthetic",
+                      "--epochs", "1", "--limit-train", "512", "--no-torch-profile",
+                      "--no-artifacts", "--run-id", "crash", "--benchmark-json", str(out)],
+                     env, tmp_path)
+    log = proc.stdout + proc.stderr
+    assert "crashed" in log, log  # the fault was really injected
+    records = read_jsonl(tmp_path / "results" / "crash.jsonl")
+    assert len(records) == 2 and {r["status"] for r in records} == {"ok"}, log
+    benches = json.loads(out.read_text())["benchmarks"]
+    assert {b["extra_info"]["case_id"] for b in benches} == {r["case_id"] for r in records}

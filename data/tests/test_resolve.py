@@ -107,19 +107,18 @@ def test_download_is_last_and_may_succeed(monkeypatch):
 
 def test_all_missing_lists_every_place(tmp_path, monkeypatch, isolated):
     monkeypatch.setenv("CNNBENCH_DATA", str(tmp_path / "env"))
-    (tmp_path / "env").mkdir()
     debian = tmp_path / "no-such-debian"
     monkeypatch.setitem(resolve_mod.DEBIAN_DIRS, "fashion-mnist", debian)
-    partial = tmp_path / "arg" / "FashionMNIST" / "raw"
+    partial = tmp_path / "env" / "FashionMNIST" / "raw"
     write_idx_set(partial, gz=True, skip=("train-images-idx3-ubyte",))
     with pytest.raises(DataNotFoundError) as e:
-        _load(data_dir=tmp_path / "arg")
+        _load()
     msg = str(e.value)
     for expected in [
-        f"1. data_dir argument (--data-dir): {tmp_path / 'arg'}",
+        "1. data_dir argument (--data-dir): not set",
+        f"2. $CNNBENCH_DATA: {tmp_path / 'env'}",
         f"{partial}: has train-labels-idx1-ubyte.gz",
         "missing train-images-idx3-ubyte[.gz]",
-        f"2. $CNNBENCH_DATA: {tmp_path / 'env'}",
         f"3. cache_dir(): {cache_dir()} (does not exist)",
         f"4. Debian dataset-fashion-mnist: {debian} (does not exist)",
         f"5. torchvision download into {cache_dir()}: failed (OSError: network disabled",
@@ -130,6 +129,30 @@ def test_all_missing_lists_every_place(tmp_path, monkeypatch, isolated):
     ]:
         assert expected in msg, f"{expected!r} not in:\n{msg}"
     assert isinstance(e.value, FileNotFoundError)
+
+
+@pytest.mark.parametrize("state, expected", [
+    ("missing", "does not exist"),
+    ("file", "is not a directory"),
+    ("empty", "no IDX files there"),
+    ("partial", "missing train-images-idx3-ubyte[.gz]"),
+])
+def test_explicit_data_dir_never_falls_back(tmp_path, monkeypatch, isolated, state, expected):
+    """A --data-dir without the files is an error naming it, even with a good copy elsewhere
+    (issue 13 item 8: it was silently replaced by the system copy)."""
+    dirs = _four_places(tmp_path, monkeypatch)
+    arg = tmp_path / "given"
+    if state == "file":
+        arg.write_text("not a folder")
+    elif state == "empty":
+        arg.mkdir()
+    elif state == "partial":
+        write_idx_set(arg, gz=True, skip=("train-images-idx3-ubyte",))
+    with pytest.raises(DataNotFoundError) as e:
+        _load(data_dir=arg)
+    assert f"--data-dir {arg}" in str(e.value) and expected in str(e.value)
+    assert _load().origin == "env" and dirs  # the other copies were there all along
+    assert isolated == []
 
 
 def test_download_off_is_not_attempted(isolated):
