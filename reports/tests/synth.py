@@ -107,9 +107,11 @@ def _outcome(acc_final, n_timed, steps, status, rng) -> records.Outcome:
     if failed:
         val_loss[-1] = train_loss[-1] = None
     return records.Outcome(
-        status, "loss became NaN at epoch 2, step 37" if failed else None, None, train_loss,
-        val_loss, val_acc, step_losses, None if failed else round(val_loss[-1] * 1.02, 4),
-        None if failed else round(acc_final - 0.002, 4))
+        status=status, error="loss became NaN at epoch 2, step 37" if failed else None,
+        train_loss=train_loss, val_loss=val_loss, val_accuracy=val_acc,
+        train_loss_steps=step_losses,
+        test_loss=None if failed else round(val_loss[-1] * 1.02, 4),
+        test_accuracy=None if failed else round(acc_final - 0.002, 4))
 
 
 def _profile(depth, steps, gpu, flops) -> records.Profile:
