@@ -144,8 +144,10 @@ class Runner:
             self.interrupted()
             raise
         finally:
-            self.save()
-            self.release()
+            try:
+                self.save()  # raises when the record could not be written (disk full)
+            finally:
+                self.release()
         return self.result()
 
     def run(self) -> dict:
