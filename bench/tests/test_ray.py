@@ -15,7 +15,7 @@ from reports.load import load_runs
 
 # Two tiny cases on synthetic data: what is compared is the shape of the output, not accuracy.
 CASES = ["-k", "seed000_net4 or seed003", "--dataset", "synthetic", "--epochs", "1",
-         "--limit-train", "256", "--val-size", "128"]
+         "--limit-train", "256", "--val-size", "128", "--repeats", "1"]
 RAY_FIELDS = {"ray_node_id", "ray_node_ip"}  # what the Ray executor adds to each record
 
 
