@@ -26,7 +26,7 @@ from pathlib import Path
 
 from reports.load import NoRunsError, load_runs
 from reports.pages import build_page, compare_runs
-from reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD
+from reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
 
 from . import __main__ as main_job
 
@@ -124,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="standard")
     p.add_argument("--history", default="results/nightly", help="folder that keeps every night")
-    p.add_argument("--threshold", type=float, default=TIME_THRESHOLD,
+    p.add_argument("--threshold", type=threshold_arg, default=TIME_THRESHOLD,
                    help=f"relative epoch-time change that counts as a regression "
                         f"[{TIME_THRESHOLD}]")
-    p.add_argument("--acc-threshold", type=float, default=ACC_THRESHOLD,
+    p.add_argument("--acc-threshold", type=threshold_arg, default=ACC_THRESHOLD,
                    help=f"absolute test-accuracy drop that counts as a regression "
                         f"[{ACC_THRESHOLD}]")
     p.add_argument("--device", default="auto")

@@ -6,13 +6,12 @@ Exit codes: 0 fine; 1 ``compare`` found a regression; 2 bad input (nothing loada
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import warnings
 
 from .load import NoRunsError, load_runs
 from .pages import build_page, compare_runs
-from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
+from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -43,17 +42,6 @@ def cmd_compare(args) -> int:
     return 1 if result.regressed else 0
 
 
-def positive(text: str) -> float:
-    """A threshold: a finite number above 0 (0 or less would flag every change, or none)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
-    return v
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m reports",
                                 description="Reports on cnnbench runs (pytest-benchmark JSON "
@@ -65,9 +53,9 @@ def parser() -> argparse.ArgumentParser:
         for flags, kw in args:
             sp.add_argument(*flags, **kw)
         sp.add_argument("--title")
-        sp.add_argument("--threshold", type=positive, default=TIME_THRESHOLD,
+        sp.add_argument("--threshold", type=threshold_arg, default=TIME_THRESHOLD,
                         help=f"relative epoch-time change that counts [{TIME_THRESHOLD}]")
-        sp.add_argument("--acc-threshold", type=positive, default=ACC_THRESHOLD,
+        sp.add_argument("--acc-threshold", type=threshold_arg, default=ACC_THRESHOLD,
                         help=f"absolute test-accuracy change that counts [{ACC_THRESHOLD}]")
         sp.set_defaults(func=func)
 
