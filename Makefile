@@ -17,7 +17,7 @@ bench: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(VENV)/bin/pytest
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,10 @@
 """The main job: run the suite with a profile, save it, build the HTML report, print its path.
 
-    python -m bench [--profile auto|quick|standard|full] [--name NAME] [-- extra pytest args]
-    python -m bench --executor ray [--ray-address ADDR] ...   (a Ray cluster; README)
+    cnnbench run [--profile auto|quick|standard|full] [--name NAME] [-- extra pytest args]
+    cnnbench run --executor ray [--ray-address ADDR] ...   (a Ray cluster; README)
+
+The pytest options (--epochs, --dataset, --amp, -k, ...) go after ``--``; ``pytest -p
+cnnbench.bench.plugin --help`` lists them under "cnnbench".
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reports.load import NoRunsError
-from reports.pages import build_page
+from cnnbench.reports.load import NoRunsError
+from cnnbench.reports.pages import build_page
 
 from .profiles import PROFILES, Profile
 
 # The cases' test file, wherever bench lives (a checkout or an installed wheel). Naming the file,
 # not bench/, collects only the cases: an installed bench/tests may lack its dev dependencies.
 CASES = Path(__file__).resolve().with_name("test_archs.py")
+PLUGIN = "cnnbench.bench.plugin"  # loaded by name: an installed cnnbench has no entry point
 
 
 def cuda_available() -> bool:
@@ -45,7 +49,8 @@ def choose_profile(name: str, device: str) -> Profile:
 def run_suite(profile: Profile, run: str, results: Path, device: str,
               extra: list[str]) -> int:
     """Run the profile's cases with pytest; its exit code (1: some case failed)."""
-    cmd = [sys.executable, "-m", "pytest", str(CASES), "-p", "no:cacheprovider", "-q",
+    cmd = [sys.executable, "-m", "pytest", str(CASES), "-p", PLUGIN, "-p", "no:cacheprovider",
+           "-q",
            "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
            "--results-dir", str(results), "--run-id", run, "--device", device,
            *profile.pytest_args, *extra]
@@ -64,14 +69,17 @@ def build_report(results: Path, run: str) -> Path:
                       csv_dir=results / run)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+def main(argv: list[str] | None = None, prog: str = "cnnbench run") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="auto", choices=["auto", *PROFILES],
                         help="auto: standard on a GPU, quick without one")
     parser.add_argument("--name", default=None, help="run name [<profile>-<timestamp>]")
-    parser.add_argument("--results-dir", default="results")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--results-dir", default="results",
+                        help="where the run's records, benchmark JSON and report go [results]")
+    parser.add_argument("--device", default="auto",
+                        help="auto, cpu, cuda or cuda:N; auto picks a GPU when there is one "
+                             "[auto]")
     parser.add_argument("--executor", default="local", choices=["local", "ray"],
                         help="local: pytest on this machine; ray: one Ray task per case on a "
                              "Ray cluster (pip install -e '.[ray]') [local]")
@@ -81,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpus-per-case", type=int, default=1,
                         help="with --executor ray on the CPU: the CPUs (torch threads) each "
                              "case gets; cases share a node's cores [1]")
-    parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
+    parser.add_argument("--case-timeout", type=float, default=None, metavar="SECONDS",
+                        help="with --executor ray: a case still running after this long is "
+                             "stopped and recorded as timeout, and the sweep goes on [3600]")
+    parser.add_argument("pytest_args", nargs="*",
+                        help="passed on to pytest, after `--` (the cnnbench options are listed "
+                             "by `pytest -p cnnbench.bench.plugin --help`)")
     args = parser.parse_args(argv)
 
     profile = choose_profile(args.profile, args.device)
@@ -93,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
 
         suite_rc = run_on_ray(run, results, args.device, args.ray_address,
                               [*profile.pytest_args, *args.pytest_args],
-                              cpus_per_case=args.cpus_per_case)
+                              cpus_per_case=args.cpus_per_case,
+                              **({"case_timeout": args.case_timeout}
+                                 if args.case_timeout else {}))
     else:
         suite_rc = run_suite(profile, run, results, args.device, args.pytest_args)
     if suite_rc not in (0, 1):  # 1: some case failed (diverged/oom/error); still report it

@@ -7,8 +7,8 @@
     cnnbench models list [PATTERN] | show NAME          the registered architectures
     cnnbench nightly [--profile standard]               run, keep history, compare, fail loudly
 
-Each subcommand is the ``main`` of the module that owns it (``python -m bench``,
-``python -m reports``, ``python -m models``, ``python -m bench.nightly``), called as a library and
+Each subcommand is the ``main(argv, prog)`` of the module that owns it (``cnnbench.bench``,
+``cnnbench.reports``, ``cnnbench.models``, ``cnnbench.bench.nightly``), called as a library and
 imported only when chosen, so ``cnnbench report`` and ``compare`` run without torch.
 """
 
@@ -28,15 +28,18 @@ class Command:
 
 
 COMMANDS = {
-    "run": Command("bench.__main__", (), "run the suite with a profile, then build the report",
-                   pytest_args=True),
-    "report": Command("reports.__main__", ("build",), "write the HTML report from saved runs"),
-    "compare": Command("reports.__main__", ("compare",),
+    "run": Command("cnnbench.bench.__main__", (),
+                   "run the suite with a profile, then build the report", pytest_args=True),
+    "report": Command("cnnbench.reports.__main__", ("build",),
+                      "write the HTML report from saved runs"),
+    "compare": Command("cnnbench.reports.__main__", ("compare",),
                        "per-case changes between two runs; exit 1 on a regression"),
-    "table": Command("reports.__main__", ("table",), "print the per-case Markdown table"),
-    "models": Command("models.__main__", (), "list the architectures or show one (list/show)"),
-    "nightly": Command("bench.nightly", (), "run the nightly profile, keep history, compare",
-                       pytest_args=True),
+    "table": Command("cnnbench.reports.__main__", ("table",),
+                     "print the per-case Markdown table"),
+    "models": Command("cnnbench.models.__main__", (),
+                      "list the architectures or show one (list/show)"),
+    "nightly": Command("cnnbench.bench.nightly", (),
+                       "run the nightly profile, keep history, compare", pytest_args=True),
 }
 
 PYTEST_HINT = ("cnnbench: pytest options (e.g. --epochs 1, -k seed00) go after `--`: "
@@ -45,8 +48,8 @@ PYTEST_HINT = ("cnnbench: pytest options (e.g. --epochs 1, -k seed00) go after `
 
 def usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = ["usage: cnnbench COMMAND [ARGS...]   (cnnbench COMMAND --help for its options)", "",
-             "commands:"]
+    lines = ["usage: cnnbench COMMAND [ARGS...]   (cnnbench COMMAND --help for its options)",
+             "       cnnbench --version", "", "commands:"]
     lines += [f"  {name.ljust(width)}  {c.help}" for name, c in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -56,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0 if argv else 2
+    if argv[0] == "--version":
+        from cnnbench import __version__
+
+        print(f"cnnbench {__version__}")
+        return 0
     name, rest = argv[0], argv[1:]
     command = COMMANDS.get(name)
     if command is None:
@@ -63,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     entry = importlib.import_module(command.module).main
     try:
-        return entry([*command.prefix, *rest])
+        return entry([*command.prefix, *rest], prog=f"cnnbench {name}")
     except SystemExit as e:  # argparse: --help exits 0, a usage error exits 2
         if e.code == 2 and command.pytest_args and "--" not in rest:
             print(PYTEST_HINT.format(name=name), file=sys.stderr)

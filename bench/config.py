@@ -5,10 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .records import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES
+from cnnbench import record
+from cnnbench.vocab import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES, PRECISIONS, RECIPES
 
-PRECISIONS = {"off": "fp32", "fp32": "fp32", "fp16": "fp16", "bf16": "bf16"}
-RECIPES = ("uniform", "seed")
 # torch.compile's modes (torch._inductor.list_mode_options()); the default one is "default".
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 
@@ -43,7 +42,10 @@ class RunConfig:
     # (data.DatasetInfo.val_size).
     val_size: int | None = None
     recipe: str = "uniform"
-    seed: int = 0
+    # None: not given (the plugin's --seed default); the plugin then gives each case
+    # plan.case_seed, its recipe's own seed plus the repeat (seed000: 42, seed002: 1, else 0).
+    # The runner needs an int.
+    seed: int | None = 0
     repeat: int = 0
     target_acc: float | None = None
     loader: str = DEFAULT_LOADER
@@ -106,6 +108,11 @@ class RunConfig:
 
     def replace(self, **changes) -> RunConfig:
         return dataclasses.replace(self, **changes)
+
+    def case_id(self, arch: str) -> str:
+        """``<arch>-<dataset>-<precision>[-<loader>][-<mode>]-r<repeat>``: the test id."""
+        return record.case_id(arch, self.dataset, self.precision, self.loader, self.mode,
+                              self.repeat)
 
 
 def parse_precision(value: str) -> str:

@@ -3,17 +3,20 @@
 pytest-benchmark turns itself off under xdist ("cannot be performed reliably in a parallelized
 environment"): true when workers share one device, not when each worker owns a GPU. So:
 
-* the controller pins worker gwN to GPU N mod (number of GPUs) through CUDA_VISIBLE_DEVICES
-  (on the CPU there is nothing to pin; ``-n 2`` on a 2-core machine still runs two cases at once,
-  which is fine for tests and useless for timing);
-* each worker re-enables pytest-benchmark, skips its own saving, and rewrites its JSON to its own
-  file in a folder the controller made, after every case (so a worker that crashes, or is
-  killed, has still left every case it finished);
+* worker gwN pins itself to GPU N mod (number of GPUs) through CUDA_VISIBLE_DEVICES, once it
+  has collected cases and before any touches CUDA (on the CPU there is nothing to pin; ``-n 2``
+  on a 2-core machine still runs two cases at once, which is fine for tests and useless for
+  timing);
+* each worker that collected cases re-enables pytest-benchmark, skips its own saving, and
+  rewrites its JSON to its own file in a folder the controller made, after every case (so a
+  worker that crashes, or is killed, has still left every case it finished);
 * the controller merges those files into one saved exactly where pytest-benchmark would have
   put it (``--benchmark-save``/``--benchmark-autosave``/``--benchmark-json``).
 The runner's JSONL needs nothing: every worker appends whole lines to the same file.
 
-Registered as a plugin by ``bench/plugin.py``, whose session object holds its state.
+Registered as a plugin by ``bench/plugin.py``, whose session object holds its state. A worker
+that collected no case changes nothing: pytest-benchmark's own xdist rule stands, no GPU is
+pinned and no torch is imported.
 """
 
 from __future__ import annotations
@@ -21,15 +24,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from bench import plugin
+from cnnbench.bench import plugin
 
 KEY_DIR = "cnnbench_benchmark_dir"
-KEY_GPU = "cnnbench_cuda_visible_devices"
 JSON_DIR = pytest.StashKey[str]()  # controller: where the workers write their JSON
 # Fault injection for the tests: the worker with this id (e.g. gw1) exits hard, as a crash would,
 # right after its first case.
@@ -40,49 +43,39 @@ def _benchmark_session(config):
     return getattr(config, "_benchmarksession", None)
 
 
-def _gpu_count() -> int:
+def visible_gpus() -> list[str]:
+    """The GPUs this process may use, without initialising CUDA (which would freeze
+    CUDA_VISIBLE_DEVICES): the variable's own list, else nvidia-smi's."""
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [g.strip() for g in listed.split(",") if g.strip()]
     try:
-        import torch
-
-        return torch.cuda.device_count()
-    except Exception:  # noqa: BLE001 - no torch or no driver: no GPUs to pin
-        return 0
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [str(i) for i, line in enumerate(out.stdout.splitlines()) if line.startswith("GPU")]
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    """Controller, once per worker: the GPU it owns."""
+    """Controller, once per worker: the folder the workers write their JSON to."""
     config = node.config
     if JSON_DIR not in config.stash:
         config.stash[JSON_DIR] = tempfile.mkdtemp(prefix="cnnbench-xdist-")
     node.workerinput[KEY_DIR] = config.stash[JSON_DIR]
-    if config.getoption("--device") == "cpu":
-        return
-    s = plugin.session(config)
-    if s.gpus is None:
-        s.gpus = _gpu_count()
-    n = s.gpus
-    if n:
-        index = int(node.gateway.id.removeprefix("gw"))
-        node.workerinput[KEY_GPU] = str(index % n)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config):
-    worker = getattr(config, "workerinput", None)
-    if worker is None:
-        return
-    if worker.get(KEY_GPU) is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = worker[KEY_GPU]
-
-
-def pytest_sessionstart(session):
-    # Not in pytest_configure: pytest-benchmark's is trylast too, and which of two trylast hooks
-    # runs last depends on plugin load order (entry points, conftests); by sessionstart every
-    # configure has run.
+def pytest_collection_finish(session):
+    """Worker, once it knows it has cases (before the first one touches CUDA): its GPU, and
+    benchmarks back on."""
     config = session.config
-    if getattr(config, "workerinput", None) is None:
+    worker = getattr(config, "workerinput", None)
+    if worker is None or not plugin.session(config).case_items:
         return
+    gpus = [] if config.getoption("--device") == "cpu" else visible_gpus()
+    if gpus:
+        index = int(worker["workerid"].removeprefix("gw"))
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
     bs = _benchmark_session(config)
     if bs is not None and bs.xdist_warning:
         # Re-enable what pytest-benchmark switched off for xdist, and leave saving to the

@@ -1,6 +1,6 @@
 """The nightly runner: run the GPU profile, keep history, compare with last night, fail loudly.
 
-    python -m bench.nightly [--profile standard] [--history results/nightly] [--threshold 0.10]
+    cnnbench nightly [--profile standard] [--history results/nightly] [--threshold 0.10]
                             [--acc-threshold 0.01] [--device auto] [-- extra pytest args]
 
 Each night is saved as ``<history>/nightly-<UTC timestamp>.jsonl`` (the runner's records) plus
@@ -24,9 +24,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from reports.load import NoRunsError, load_runs
-from reports.pages import build_page, compare_runs
-from reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
+from cnnbench.reports.load import NoRunsError, load_runs
+from cnnbench.reports.pages import compare_runs
+from cnnbench.reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
 
 from . import __main__ as main_job
 
@@ -90,11 +90,17 @@ def compare_with_previous(history: Path, tonight: str, threshold: float,
 
 
 def build_history(history: Path) -> Path | None:
-    """history.html over every night that loads (None, said, when none does)."""
-    every_night = [f for n in nights(history) for f in night_inputs(history, n)]
+    """history.html over every night that loads (None, said, when none does): one series per
+    case and machine against date, each point linked to its commit, change points listed
+    (reports.history)."""
+    from cnnbench.reports.history import build_history as build_history_page
+    from cnnbench.reports.history import repo_url
+
+    every_night = [(n, night_inputs(history, n)) for n in nights(history)]
     try:
-        return build_page(every_night, history / "history.html",
-                          title=f"cnnbench nightly history ({len(nights(history))} nights)")
+        return build_history_page(every_night, history / "history.html",
+                                  repo=repo_url(cwd=Path(__file__).parent),
+                                  title=f"cnnbench nightly history ({len(every_night)} nights)")
     except NoRunsError as e:
         print(f"nightly: history.html not rebuilt: {e}", file=sys.stderr)
         return None
@@ -119,10 +125,11 @@ def finish_night(history: Path, tonight: str, suite_rc: int, threshold: float,
     return cmp_rc or (EXIT_FAILED if suite_rc else EXIT_OK)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.nightly", description=__doc__,
+def main(argv: list[str] | None = None, prog: str = "cnnbench nightly") -> int:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--profile", default="standard")
+    p.add_argument("--profile", default="standard",
+                   help="the suite's profile (cnnbench run --help lists them) [standard]")
     p.add_argument("--history", default="results/nightly", help="folder that keeps every night")
     p.add_argument("--threshold", type=threshold_arg, default=TIME_THRESHOLD,
                    help=f"relative epoch-time change that counts as a regression "
@@ -130,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--acc-threshold", type=threshold_arg, default=ACC_THRESHOLD,
                    help=f"absolute test-accuracy drop that counts as a regression "
                         f"[{ACC_THRESHOLD}]")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N [auto]")
     p.add_argument("--name", default=None, help="night name [nightly-<UTC timestamp>]")
     p.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     a = p.parse_args(argv)

@@ -20,8 +20,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-import data
-import models
+from cnnbench import data, models
 
 from .config import RunConfig, parse_precision
 from .env import environment

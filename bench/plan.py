@@ -11,10 +11,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import data
-import models
+from cnnbench import data, models
+from cnnbench import record as records
 
-from . import records
 from .config import RunConfig
 
 
@@ -38,6 +37,16 @@ def normalization(spec) -> tuple[float, float] | None:
     return tuple(spec)
 
 
+def case_seed(arch: str, cfg: RunConfig) -> int:
+    """The case's random seed: ``cfg.seed`` when given, else its recipe's own seed plus the
+    repeat (``--recipe seed``: seed000's 42, seed002's 1, 0 for the studies that set none;
+    the uniform recipe: 0), so repeat k of seed000 trains with seed 42 + k."""
+    if cfg.seed is not None:
+        return cfg.seed
+    base = models.get_spec(arch).recipe if cfg.recipe == "seed" else models.UNIFORM_RECIPE
+    return base.seed + cfg.repeat
+
+
 @dataclass(frozen=True)
 class CasePlan:
     arch: str
@@ -50,11 +59,6 @@ class CasePlan:
     device_type: str  # "cuda" or "cpu"
     val_size: int
 
-    @property
-    def case_id(self) -> str:
-        c = self.cfg
-        return records.case_id(self.arch, c.dataset, c.precision, c.loader, c.mode, c.repeat)
-
     def conditions(self) -> records.Conditions:
         """The record's conditions: the recipe's fields, then the run's, by name."""
         facts = {**self.recipe.as_dict(), **dataclasses.asdict(self.cfg),
@@ -65,7 +69,6 @@ class CasePlan:
         for key in ("lr", "batch_size", "epochs"):  # the overrides are already in the recipe
             facts[key] = getattr(self.recipe, key)
         return records.pick(records.Conditions, facts)
-
 
 def plan(arch: str, cfg: RunConfig, device_type: str | None = None) -> CasePlan:
     """Decide how the case trains. ``device_type`` defaults to where ``cfg.device`` resolves."""

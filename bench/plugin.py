@@ -6,9 +6,12 @@ Options are parsed and checked by argparse as pytest reads them (each has a ``ty
 raises on a bad value), and every option that is a RunConfig field has that field's name as its
 ``dest``, so the RunConfig is built by name. A session holding benchmark cases is recognised by
 what it collected (the ``case`` parametrization of bench/test_archs.py), never by its argv;
-such a session runs only the cases. Installed, cnnbench provides it as the ``pytest11`` entry point
-``cnnbench`` (options and markers in any pytest run); in a checkout without the entry point
-bench/conftest.py registers it.
+such a session runs only the cases.
+
+The plugin loads only where it is asked for: the checkout's conftest.py, ``cnnbench run`` and
+the nightly (``-p cnnbench.bench.plugin``), or a user's own ``-p cnnbench.bench.plugin``. Even
+loaded, it acts only on its own case module: it imports no torch until a case is collected,
+parametrizes no other test, and adds no fixture (the case's fixtures live in test_archs.py).
 
 Test ids are ``<arch>-<dataset>-<precision>[-loader][-mode]-r<repeat>``; select with ``-k`` or
 ``--archs``. Each case is also parametrized by its ``arch``, ``dataset``, ``precision``,
@@ -18,28 +21,29 @@ Test ids are ``<arch>-<dataset>-<precision>[-loader][-mode]-r<repeat>``; select 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as dt
 import itertools
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bench.config import LOADERS, MODES, PRECISIONS, RECIPES, RunConfig
-from bench.progress import SuiteProgress
+from cnnbench.bench.config import RunConfig
+from cnnbench.vocab import LOADERS, MODES, PRECISIONS, RECIPES
 
-__all__ = ["pytest_addoption", "pytest_configure", "pytest_configure_node",
-           "pytest_generate_tests", "pytest_collection_modifyitems",
-           "pytest_collection_finish", "pytest_runtest_protocol",
-           "pytest_report_collectionfinish", "pytest_benchmark_update_machine_info",
-           "suspend_capture", "suite_progress"]
+if TYPE_CHECKING:
+    from cnnbench.bench.progress import SuiteProgress
 
 AXES = ("dataset", "precision", "loader", "mode")  # comma-separated options crossed into cases
 SESSION = pytest.StashKey["BenchSession"]()
 GROUP = "cnnbench"
-CASE_TEST = "test_archs.py"
+# The one module holding cases, imported by its one name: pytest's own import of a file under
+# bench/ would name it bench.test_archs and run bench/__init__.py a second time.
+CASES_MODULE = "cnnbench.bench.test_archs"
+CASES_FILE = Path(__file__).resolve().with_name("test_archs.py")
 # A case's pytest parameters besides ``case`` itself: what --benchmark-group-by=param:NAME reads.
 PARAMS = ("arch", "dataset", "precision", "loader", "mode", "repeat")
 MARKERS = {  # registered here, so an installed plugin needs no ini file (--strict-markers)
@@ -67,7 +71,7 @@ def _precision(value: str) -> str:
 
 
 def _datasets(value: str) -> list[str]:
-    import data
+    from cnnbench import data
 
     return _choices("--dataset", list(data.DATASETS))(value)
 
@@ -83,16 +87,18 @@ def parse_shard(value: str) -> tuple[int, int]:
 
 
 def _add_axes(g) -> None:
-    g.addoption("--dataset", dest="dataset", type=_datasets, default="fashion-mnist",
+    # Defaults are given parsed (lists): argparse converts a string default only when it parses
+    # the command line, and `pytest --help` configures without parsing ours.
+    g.addoption("--dataset", dest="dataset", type=_datasets, default=["fashion-mnist"],
                 help="mnist, fashion-mnist, kmnist or synthetic; comma-separated [fashion-mnist]")
-    g.addoption("--amp", dest="precision", default="off",
+    g.addoption("--amp", dest="precision", default=["fp32"],
                 type=_choices("--amp", list(PRECISIONS.values()), _precision),
                 help="off, fp16, bf16; comma-separated [off]")
-    g.addoption("--loader", dest="loader", default=LOADERS[0],
+    g.addoption("--loader", dest="loader", default=[LOADERS[0]],
                 type=_choices("--loader", LOADERS),
                 help="resident (data held on the device) or dataloader (notebook-style); "
                      f"comma-separated [{LOADERS[0]}]")
-    g.addoption("--mode", dest="mode", default=MODES[0], type=_choices("--mode", MODES),
+    g.addoption("--mode", dest="mode", default=[MODES[0]], type=_choices("--mode", MODES),
                 help="eager, compile or graphs (CUDA-graph-captured training step); "
                      f"comma-separated [{MODES[0]}]")
 
@@ -118,7 +124,9 @@ def _add_run_options(g) -> None:
     g.addoption("--recipe", default=RECIPES[0], choices=RECIPES,
                 help="uniform: one recipe for all (fair comparison, default); "
                      "seed: each study's own")
-    g.addoption("--seed", type=int, default=0)
+    g.addoption("--seed", type=int, default=None,
+                help="seed of repeat 0 [the recipe's: 0; --recipe seed: the study's own, "
+                     "42 for seed000, 1 for seed002, else 0]")
     g.addoption("--target-acc", type=float, default=None,
                 help="validation accuracy for time-to-accuracy, e.g. 0.9")
     g.addoption("--torch-profile", action=argparse.BooleanOptionalAction, default=True,
@@ -152,9 +160,7 @@ class Case(str):
     carrying the architecture name and the RunConfig."""
 
     def __new__(cls, arch: str, config: RunConfig):
-        from bench.runner import case_id
-
-        self = super().__new__(cls, case_id(arch, config))
+        self = super().__new__(cls, config.case_id(arch))
         self.arch, self.config = arch, config
         return self
 
@@ -174,7 +180,6 @@ class BenchSession:
     repeats: int = 1
     shard: tuple[int, int] | None = None
     case_items: int = 0  # benchmark cases collected: > 0 means this session runs the suite
-    gpus: int | None = None  # xdist controller: GPUs to pin workers to
     held_save: tuple | None = None  # xdist worker: pytest-benchmark's save targets, held back
     suite: SuiteProgress | None = None  # cases done/left for the progress bar, once collected
 
@@ -193,18 +198,26 @@ class BenchSession:
         return cls(fields["run_id"], base, axes, opts["archs"], opts["repeats"], opts["shard"])
 
     def cases(self, archs: list[str]) -> list[Case]:
+        from cnnbench.bench.plan import case_seed
+
         out = []
         for arch, ds, prec, loader, mode, rep in itertools.product(
                 archs, *(self.axes[a] for a in AXES), range(self.repeats)):
             try:
+                given = None if self.base.seed is None else self.base.seed + rep
                 cfg = self.base.replace(dataset=ds, precision=prec, loader=loader, mode=mode,
-                                        seed=self.base.seed + rep, repeat=rep)
+                                        seed=given, repeat=rep)
+                cfg = cfg.replace(seed=case_seed(arch, cfg))
             except ValueError as e:
                 raise pytest.UsageError(str(e)) from None
             out.append(Case(arch, cfg))
         return out
 
 def session(config) -> BenchSession:
+    """The session object, made on first use: pytest-benchmark's own pytest_configure calls
+    pytest_benchmark_update_machine_info before this plugin's configure has run."""
+    if SESSION not in config.stash:
+        config.stash[SESSION] = BenchSession.from_config(config)
     return config.stash[SESSION]
 
 
@@ -224,7 +237,7 @@ def _run_id(config) -> str:
 def validate_options(config) -> None:
     """Options against each other and this machine: no data read, no case built. On the
     controller only: an xdist worker must not touch CUDA before it is pinned to its GPU."""
-    if hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput") or config.option.help or config.option.version:
         return
     s = session(config)
     for ds, prec, loader, mode in itertools.product(*(s.axes[a] for a in AXES)):
@@ -238,17 +251,17 @@ def validate_options(config) -> None:
     if s.base.device not in ("auto", "cpu"):
         _check_device(s.base.device)
     if s.archs != "*":
-        import models
+        from cnnbench import models
 
         if not models.list_archs(s.archs):
             raise pytest.UsageError(f"--archs {s.archs!r} matches no architecture "
-                                    "(python -m models lists them)")
+                                    "(cnnbench models list shows them)")
 
 
 def _check_device(name: str) -> None:
     import torch
 
-    import data
+    from cnnbench import data
 
     try:
         device = data.resolve_device(name)
@@ -262,7 +275,7 @@ def _check_device(name: str) -> None:
 def validate_data(s: BenchSession, cases: list[Case]) -> None:
     """Each dataset read once (headers, counts, checksums: later reads hit read_idx's cache),
     then every case's split sizes against it."""
-    import data
+    from cnnbench import data
 
     train_sizes = {}
     for name in s.axes["dataset"]:
@@ -279,8 +292,8 @@ def validate_data(s: BenchSession, cases: list[Case]) -> None:
 
 def _split_problem(case: Case, n: int) -> str | None:
     """Why the case's training split cannot work on ``n`` training images, or None."""
-    import data
-    from bench.plan import plan
+    from cnnbench import data
+    from cnnbench.bench.plan import plan
 
     cfg = case.config
     p = plan(case.arch, cfg, data.resolve_device(cfg.device).type)
@@ -305,10 +318,9 @@ def _split_problem(case: Case, n: int) -> str | None:
 
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark has set up its session
 def pytest_configure(config):
-    config.stash[SESSION] = BenchSession.from_config(config)
     _register_markers(config)
     validate_options(config)
-    from bench import distributed
+    from cnnbench.bench import distributed
 
     if not config.pluginmanager.is_registered(distributed):
         config.pluginmanager.register(distributed, "cnnbench-distributed")
@@ -324,10 +336,50 @@ def pytest_configure_node(node):  # pytest-xdist: every worker writes under the 
     node.workerinput["cnnbench_run_id"] = session(node.config).run_id
 
 
+def _in_cases_file(path) -> bool:
+    return Path(path).resolve() == CASES_FILE
+
+
+def pytest_collect_directory(path, parent):
+    """The package folders of the checkout (bench/, models/, ...) are plain folders to pytest:
+    as a Package it would import their __init__.py under a second name."""
+    if (path / "__init__.py").is_file() and path.resolve() in _package_dirs():
+        return pytest.Dir.from_parent(parent, path=path)
+    return None
+
+
+def _package_dirs() -> set[Path]:
+    import cnnbench
+
+    return {Path(cnnbench.__file__).resolve().parent, CASES_FILE.parent,
+            *(Path(p).resolve() for name in ("models", "data", "reports")
+              for p in _search_locations(f"cnnbench.{name}"))}
+
+
+def _search_locations(name: str) -> list[str]:
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)  # imports `cnnbench` only, not the package itself
+    return list(spec.submodule_search_locations or ()) if spec else []
+
+
+class CasesModule(pytest.Module):
+    def _getobj(self):
+        import importlib
+
+        return importlib.import_module(CASES_MODULE)
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if _in_cases_file(module_path):
+        return CasesModule.from_parent(parent, path=module_path)
+    return None
+
+
 def pytest_generate_tests(metafunc):
-    if "case" not in metafunc.fixturenames:
+    if "case" not in metafunc.fixturenames or not _in_cases_file(metafunc.definition.path):
         return
-    import models
+    from cnnbench import models
 
     s = session(metafunc.config)
     params = []
@@ -344,7 +396,7 @@ def _case_params(case: Case) -> tuple:
 
 
 def _is_case(item) -> bool:
-    return "case" in getattr(item, "fixturenames", ()) and item.path.name == CASE_TEST
+    return "case" in getattr(item, "fixturenames", ()) and _in_cases_file(item.path)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -372,6 +424,8 @@ def pytest_collection_finish(session):
     """The cases left after every deselection (-k, --archs, --shard): the bar counts them."""
     s = session.config.stash[SESSION]  # the hook's argument shadows session() here
     if s.case_items:
+        from cnnbench.bench.progress import SuiteProgress
+
         s.suite = SuiteProgress(sum(1 for i in session.items if _is_case(i)))
 
 
@@ -395,27 +449,16 @@ def pytest_report_collectionfinish(config, start_path, items):
             f"{s.base.results_dir}/{s.run_id}.jsonl")
 
 
-def pytest_benchmark_update_machine_info(config, machine_info):
-    import data
-    from bench.env import environment
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """The saved JSON names the device the cases ran on (pytest-benchmark's machine_info is
+    gathered at configure time, before anyone knows whether a case will run)."""
+    if not session(config).case_items:  # nothing of ours ran: no torch, no device facts
+        return
+    from cnnbench import data
+    from cnnbench.bench.env import environment
 
     try:
         device = data.resolve_device(session(config).base.device)
     except RuntimeError:
         return
-    machine_info["cnnbench"] = environment(device)
-
-
-@pytest.fixture
-def suspend_capture(request):
-    """A context manager that lets the progress bar reach the terminal under pytest capture."""
-    capman = request.config.pluginmanager.getplugin("capturemanager")
-    if capman is None:
-        return contextlib.nullcontext
-    return capman.global_and_fixture_disabled
-
-
-@pytest.fixture
-def suite_progress(request) -> SuiteProgress | None:
-    """The session's cases done/left, for the case's progress bar (None outside a suite run)."""
-    return session(request.config).suite
+    output_json.setdefault("machine_info", {})["cnnbench"] = environment(device)

@@ -1,6 +1,6 @@
 """Running the suite on Ray: one task per case, scheduled onto a cluster's GPUs (or CPUs).
 
-    python -m bench --executor ray [--ray-address ADDR] [-- pytest args]
+    cnnbench run --executor ray [--ray-address ADDR] [--case-timeout S] [-- pytest args]
 
 The driver collects the case ids with pytest, exactly as the local run selects them (``-k``,
 ``--archs``, ``--amp``, ``--repeats``, ``--shard``...). Each case then becomes one Ray task that
@@ -13,9 +13,15 @@ pytest-benchmark JSON for the run where ``--benchmark-save`` would have put it.
 * Timing: a CUDA task asks for ``num_gpus=1``, so Ray runs one case per GPU at a time.
 * Faults: a task whose worker process dies (node lost, killed) is retried ``max_retries``
   times; it wrote nothing to the results, so each case is recorded once. A case that fails
-  (diverged, oom, error) returns its record like any other and is not retried.
-* Code on the nodes: Ray's ``runtime_env`` ships this source tree (``working_dir``; files
-  ignored by git stay home). Python packages (torch...) must be installed on every node.
+  (diverged, oom, error) returns its record like any other and is not retried. A case still
+  running after ``case_timeout`` seconds is stopped (SIGTERM, then SIGKILL) and recorded as
+  ``timeout``; the sweep goes on.
+* Code on the nodes: Ray's ``runtime_env`` ships the ``cnnbench`` package alone
+  (``py_modules``: a copy of its modules without tests, a few hundred KB), whether it is
+  installed from a wheel or editable from a checkout; never the environment around it.
+  Python packages (torch...) must be installed on every node.
+* Device: the driver only collects case ids, on the CPU (ids do not depend on the device), so
+  a CPU-only head node can drive a ``--device cuda`` sweep.
 * Data: each node resolves it with the usual search order; a node without it records the case
   as an error with pytest's message and the node's name.
 """
@@ -35,9 +41,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import SCHEMA_VERSION, append_jsonl, read_jsonl
+from cnnbench.record import SCHEMA_VERSION, append_jsonl, read_jsonl
 
-REPO = Path(__file__).resolve().parents[1]
+PLUGIN = "cnnbench.bench.plugin"
+CASES_MODULE = "cnnbench.bench.test_archs"
+PACKAGES = ("cnnbench", "cnnbench.bench", "cnnbench.models", "cnnbench.data", "cnnbench.reports")
+# A case of the full profile trains for minutes on a GPU; an hour means it hangs.
+CASE_TIMEOUT = 3600.0
+# After SIGTERM, the case's pytest gets this long to write its interrupted record and JSON.
+TERM_GRACE = 30.0
 # Test hook: a path; the first task that finds no file there creates it and kills its own
 # worker mid-case, once, so the retry path runs for real.
 KILL_ONCE_ENV = "CNNBENCH_RAY_TEST_KILL_ONCE"
@@ -56,20 +68,27 @@ class Suite:
     device: str = "auto"
     max_retries: int = 2
     cpus_per_case: int = 1
+    case_timeout: float = CASE_TIMEOUT
     gpu: bool = False
     env: dict = field(default_factory=dict)  # extra environment for the pytest subprocess
 
 
 # ---- collection (driver) ------------------------------------------------------------------
 
-def collect(suite: Suite, cwd: Path = REPO) -> list[str]:
-    """The node ids the local run would execute, in its order; CollectError with pytest's
+def cases_file() -> str:
+    import importlib.util
+
+    return importlib.util.find_spec(CASES_MODULE).origin
+
+
+def collect(suite: Suite, cwd: Path | None = None) -> list[str]:
+    """The case ids the local run would execute, in its order; CollectError with pytest's
     message and exit code when the options or the data are wrong, or nothing is selected."""
-    cmd = [sys.executable, "-m", "pytest", "bench/", "--collect-only", "-q",
-           "-p", "no:cacheprovider", "--device", suite.device, *suite.pytest_args]
+    cmd = [sys.executable, "-m", "pytest", cases_file(), "--collect-only", "-q",
+           "-p", PLUGIN, "-p", "no:cacheprovider", *suite.pytest_args, "--device", "cpu"]
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **suite.env})
-    ids = [line.strip() for line in proc.stdout.splitlines() if "::" in line]
+    ids = [case_id_of(line.strip()) for line in proc.stdout.splitlines() if "::" in line]
     if proc.returncode != 0 or not ids:
         why = _errors(proc.stdout + proc.stderr) or (proc.stdout + proc.stderr).strip()[-2000:]
         raise CollectError(f"pytest selected no cases (exit {proc.returncode}): {why}",
@@ -126,20 +145,39 @@ def node_info() -> dict:
 
 
 def run_case(nodeid: str, suite: Suite) -> dict:
-    """Run one case with pytest on this node; return its record, benchmark JSON and files."""
-    source = Path(__file__).resolve().parents[1]  # the code Ray shipped, or the installed one
+    """Run one case (by its id) with pytest on this node, with the cnnbench Ray shipped;
+    return its record, benchmark JSON and files."""
     with tempfile.TemporaryDirectory(prefix="cnnbench-ray-") as tmp:
         out = Path(tmp)
-        cmd = [sys.executable, "-m", "pytest", nodeid, "-p", "no:cacheprovider", "-q",
+        cmd = [sys.executable, "-m", "pytest", f"{cases_file()}::test_train[{nodeid}]",
+               "-p", PLUGIN, "-p", "no:cacheprovider", "-q",
                "--device", suite.device, "--results-dir", str(out / "results"),
                "--run-id", suite.run_id, "--benchmark-json", str(out / "bench.json"),
                *worker_args(suite.pytest_args)]
-        proc = subprocess.Popen(cmd, cwd=source, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(cmd, cwd=out, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
                                 env={**os.environ, **suite.env})
         _maybe_kill_once(proc, out)
-        output, _ = proc.communicate()
+        try:
+            output, _ = proc.communicate(timeout=suite.case_timeout)
+        except subprocess.TimeoutExpired:
+            output = _stop(proc)
+            result = _collect_result(nodeid, suite, out, output, proc.returncode)
+            result["record"].update(status="timeout", error=(
+                f"still running after {suite.case_timeout:g} s (--case-timeout): stopped"))
+            return result
         return _collect_result(nodeid, suite, out, output, proc.returncode)
+
+
+def _stop(proc: subprocess.Popen) -> str:
+    """SIGTERM, so the case records itself as interrupted; SIGKILL if it does not stop."""
+    proc.terminate()
+    try:
+        output, _ = proc.communicate(timeout=TERM_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output, _ = proc.communicate()
+    return output or ""
 
 
 def _maybe_kill_once(proc: subprocess.Popen, tmp: Path) -> None:
@@ -176,7 +214,7 @@ def _collect_result(nodeid: str, suite: Suite, out: Path, output: str, rc: int) 
 
 def failure_record(nodeid: str, run_id: str, error: str) -> dict:
     """The record of a case the runner never got to (no data on the node, a lost worker)."""
-    import models
+    from cnnbench import models
 
     case = case_id_of(nodeid)
     archs = [a for a in models.list_archs("*") if case.startswith(a + "-")]
@@ -267,8 +305,25 @@ def connect(address: str | None = None, **init_options) -> None:
     local folder only here, for the whole job, not per task."""
     import ray
 
-    ray.init(address=address, runtime_env={"working_dir": str(REPO)}, log_to_driver=False,
+    staged = stage_package(Path(tempfile.mkdtemp(prefix="cnnbench-ray-pkg-")))
+    ray.init(address=address, runtime_env={"py_modules": [str(staged)]}, log_to_driver=False,
              **init_options)
+
+
+def stage_package(into: Path) -> Path:
+    """A copy of the cnnbench package as a wheel lays it out, without tests or caches: from a
+    checkout its subpackages live in four top-level folders, so shipping ``cnnbench/`` alone
+    would leave them behind."""
+    import importlib.util
+
+    root = into / "cnnbench"
+    for name in PACKAGES:
+        src = Path(importlib.util.find_spec(name).submodule_search_locations[0])
+        dest = root.joinpath(*name.split(".")[1:])
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+            "tests", "__pycache__", "*.pyc", *(p.split(".")[1] for p in PACKAGES[1:])
+            if name == "cnnbench" else ()))
+    return root
 
 
 def submit(suite: Suite, nodeids: list[str]) -> dict:

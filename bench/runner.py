@@ -9,7 +9,7 @@ model and optimizer from the plan; ``warmup`` trains a throwaway copy for every 
 epoch will see (cuDNN autotune, compile); ``capture`` records the CUDA graph in graphs mode. The
 epochs are timed (CUDA events on the GPU, the host clock on the CPU) and evaluated in between,
 outside the timed region. ``finish`` measures test accuracy, runs a short untimed profiler window
-and draws the pictures. The record (bench/records.py) is filled from each phase's results.
+and draws the pictures. The record (cnnbench/record.py) is filled from each phase's results.
 
 Under pytest-benchmark, ``train_epoch`` is the timed function (one round per epoch) and
 ``evaluate_pending`` its untimed teardown; ``run()`` drives the same lifecycle without pytest.
@@ -31,15 +31,15 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-import data
-import models
+from cnnbench import data, models
+from cnnbench import record as records
+from cnnbench.record import append_jsonl
 
-from . import artifacts, profiling, records
+from . import artifacts, profiling
 from .config import RunConfig
 from .env import environment
 from .plan import CasePlan, graphs_unsupported, normalization, plan  # noqa: F401 (re-exported)
 from .progress import Progress
-from .records import append_jsonl
 from .timing import make_timer, percentile, synchronize
 
 # Step losses kept in the record: averaged into at most this many points per epoch, enough for
@@ -61,11 +61,6 @@ class Diverged(RuntimeError):
 # net starts at 2.3) has exploded even if it is still finite: at lr 1e3 seed000_net0 reaches
 # 6e23 in its first epoch, then settles near 1,800 with every ReLU dead.
 EXPLODED = 100
-
-
-def case_id(arch: str, cfg: RunConfig) -> str:
-    """``<arch>-<dataset>-<precision>[-<loader>][-<mode>]-r<repeat>`` (see records.case_id)."""
-    return records.case_id(arch, cfg.dataset, cfg.precision, cfg.loader, cfg.mode, cfg.repeat)
 
 
 # What an allocation failure says: CUDA's "out of memory", the CPU allocator's
@@ -110,7 +105,7 @@ class Runner:
         self.arch = arch
         self.suite = suite  # a progress.SuiteProgress: the bar's cases done/left
         self.cfg = config
-        self.case_id = case_id(arch, config)
+        self.case_id = config.case_id(arch)
         self._suspend = suspend_capture
         self._t_start = time.perf_counter()
         self._pending: Epoch | None = None

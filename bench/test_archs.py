@@ -7,9 +7,28 @@ apply (the runner warms up on its own); --benchmark-disable trains once, untimed
 says so (``timing.timed``).
 """
 
+import contextlib
+
 import pytest
 
-from bench.runner import Runner
+from cnnbench.bench.plugin import session
+from cnnbench.bench.progress import SuiteProgress
+from cnnbench.bench.runner import Runner
+
+
+@pytest.fixture
+def suspend_capture(request):
+    """A context manager that lets the progress bar reach the terminal under pytest capture."""
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    if capman is None:
+        return contextlib.nullcontext
+    return capman.global_and_fixture_disabled
+
+
+@pytest.fixture
+def suite_progress(request) -> SuiteProgress | None:
+    """The session's cases done/left, for the case's progress bar (None outside a suite run)."""
+    return session(request.config).suite
 
 
 # arch .. repeat are the case's own parameters (bench/plugin.py PARAMS), taken only so that

@@ -1,6 +1,6 @@
 """cnnbench data: verified MNIST-style datasets and fast loaders.
 
-    from data import make_loaders
+    from cnnbench.data import make_loaders
     loaders = make_loaders("fashion-mnist", batch_size=128, device="cuda")
 """
 

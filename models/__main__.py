@@ -1,4 +1,4 @@
-"""``python -m models list [PATTERN]`` and ``python -m models show NAME``."""
+"""``cnnbench models list [PATTERN]`` and ``cnnbench models show NAME``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,8 @@ def recipe_lines(r: Recipe) -> list[str]:
         f"  batch {r.batch_size} (drop_last {r.drop_last}), eval batch {r.eval_batch_size}",
         f"  validation split held out: {'yes' if r.holdout_val else 'no'}; evaluation: "
         f"{r.eval_text()}; per-step metrics: {', '.join(r.batch_metrics) or 'none'}",
+        f"  random seed {r.seed} (unless --seed is given; repeat k adds k)",
+        *(f"  deviation: {note}" for note in r.notes),
     ]
 
 
@@ -103,13 +105,13 @@ def reported_lines(rep: dict) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "cnnbench models") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_list = sub.add_parser("list", help="one row per registered architecture")
     p_list.add_argument("pattern", nargs="?", default="*", help="shell-style, e.g. 'seed*'")
     p_show = sub.add_parser("show", help="per-layer table of one architecture")
-    p_show.add_argument("name")
+    p_show.add_argument("name", help="a registered architecture, e.g. seed000_net0")
     args = parser.parse_args(argv)
     try:
         return cmd_list(args.pattern) if args.cmd == "list" else cmd_show(args.name)

@@ -66,6 +66,8 @@ class Recipe:
     eval_schedule: str = "epoch"
     eval_interval: int = 0
     batch_metrics: tuple[str, ...] = ()
+    seed: int = 0
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -128,6 +130,7 @@ class Recipe:
         if isinstance(self.normalize, tuple):
             d["normalize"] = list(self.normalize)
         d["batch_metrics"] = list(self.batch_metrics)
+        d["notes"] = list(self.notes)
         d["eval_split"] = self.eval_split
         return d
 

@@ -30,24 +30,34 @@ def _study_recipe(**fields) -> Recipe:
 
 # seed000: SGD lr 0.01 momentum 0.5, batch 128, 10 epochs, Normalize(0.1307, 0.3081) -- MNIST's
 # own mean/std, so "dataset" here. validate() runs on the test split (batch 1000) after every
-# epoch, and every step's training loss is kept (train_losses).
+# epoch, and every step's training loss is kept (train_losses). torch.manual_seed(42).
+TIMING_NOTE_000 = (
+    "timing scope differs: the study's time per net (time.time() around its 10 epochs) "
+    "includes validate() after every epoch and the DataLoader's per-batch ToTensor/Normalize; "
+    "our epoch time is training steps only, on data already in memory, evaluation excluded")
 RECIPE_000 = _study_recipe(optimizer="sgd", lr=0.01, momentum=0.5, batch_size=128,
                            eval_batch_size=1000, epochs=10, normalize="dataset",
-                           eval_schedule="epoch", batch_metrics=("loss",))
+                           eval_schedule="epoch", batch_metrics=("loss",), seed=42,
+                           notes=(TIMING_NOTE_000,))
 # seed001 (Lab 4): Adam lr 1e-3, batch 10 for training and testing, 3 epochs, ToTensor only;
 # tested once at the end.
 RECIPE_001 = _study_recipe(optimizer="adam", lr=1e-3, batch_size=10, eval_batch_size=10,
                            epochs=3, normalize="none", eval_schedule="end")
 # seed002: SGD lr 0.01 momentum 0.9, batch 128 (its test loader too), 1 epoch,
 # Normalize(0.1307, 0.3081). Its test() call is commented out; "end" is where it would run.
+# torch.manual_seed(1).
 RECIPE_002 = _study_recipe(optimizer="sgd", lr=0.01, momentum=0.9, batch_size=128,
                            eval_batch_size=128, epochs=1, normalize="dataset",
-                           eval_schedule="end")
+                           eval_schedule="end", seed=1)
 # seed003: Adam lr 0.01, batch 64 (test too) with the incomplete last batch skipped, 3 epochs,
 # Normalize(0.5, 0.5); per-step loss and training-batch accuracy kept; tested once at the end.
+FEATURES_NOTE_003 = (
+    "the text contradicts the code: it says the last conv gives 4x4x20, flattened to 320; the "
+    "code's conv2 has 16 channels and fc1 takes 16*4*4 = 256, which is what ran and what we "
+    "build")
 RECIPE_003 = _study_recipe(optimizer="adam", lr=0.01, batch_size=64, eval_batch_size=64,
                            epochs=3, normalize=(0.5, 0.5), drop_last=True, eval_schedule="end",
-                           batch_metrics=("loss", "accuracy"))
+                           batch_metrics=("loss", "accuracy"), notes=(FEATURES_NOTE_003,))
 # seed004: SGD lr 0.01 (model C: 0.05), no momentum, batch 100 (test too), n_iters 3000 =
 # 5 epochs of 600 steps, ToTensor only; the whole test split scored every 500 iterations.
 RECIPE_004 = _study_recipe(optimizer="sgd", lr=0.01, batch_size=100, eval_batch_size=100,
@@ -167,7 +177,8 @@ def seed003_lenet_dropout(input_shape=SHAPE, num_classes=10):
               Linear(num_classes, act=None))
     return ArchSpec("seed003_lenet_dropout", layers, "seed003", tuple(input_shape), num_classes,
                     recipe=RECIPE_003, tags=("seed",),
-                    description="conv 6/16 5×5, dropout, fc 256→30→10 without ReLU")
+                    description="conv 6/16 5×5, dropout, fc 256→30→10 without ReLU (256 = "
+                                "16·4·4 as coded; the text says 4×4×20 = 320)")
 
 
 # ---- seed004: models A, B, C --------------------------------------------------------------

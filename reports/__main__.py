@@ -42,17 +42,19 @@ def cmd_compare(args) -> int:
     return 1 if result.regressed else 0
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m reports",
+def parser(progs: dict[str, str] | None = None) -> argparse.ArgumentParser:
+    """``progs``: a usage name per subcommand (``cnnbench report`` for build)."""
+    progs = progs or {}
+    p = argparse.ArgumentParser(prog="python -m cnnbench.reports",
                                 description="Reports on cnnbench runs (pytest-benchmark JSON "
                                             "and results/*.jsonl).")
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name: str, help: str, func, *args: tuple[tuple[str, ...], dict]):
-        sp = sub.add_parser(name, help=help)
+        sp = sub.add_parser(name, help=help, **({"prog": progs[name]} if name in progs else {}))
         for flags, kw in args:
             sp.add_argument(*flags, **kw)
-        sp.add_argument("--title")
+        sp.add_argument("--title", help="the page's title [cnnbench report: RUN names]")
         sp.add_argument("--threshold", type=threshold_arg, default=TIME_THRESHOLD,
                         help=f"relative epoch-time change that counts [{TIME_THRESHOLD}]")
         sp.add_argument("--acc-threshold", type=threshold_arg, default=ACC_THRESHOLD,
@@ -70,14 +72,17 @@ def parser() -> argparse.ArgumentParser:
         (("new",), dict(metavar="NEW", help="file or directory")),
         (("--html",), dict(metavar="PATH", help="also write an HTML page with both runs")))
 
-    t = sub.add_parser("table", help="print the per-case Markdown table")
-    t.add_argument("runs", nargs="+", metavar="RUN")
+    t = sub.add_parser("table", help="print the per-case Markdown table",
+                       **({"prog": progs["table"]} if "table" in progs else {}))
+    t.add_argument("runs", nargs="+", metavar="RUN",
+                   help="pytest-benchmark JSON, results/*.jsonl, or directories to scan")
     t.set_defaults(func=cmd_table)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser({argv[0]: prog} if prog and argv else None).parse_args(argv)
     with warnings.catch_warnings():
         warnings.showwarning = _show_warning
         try:

@@ -1,40 +1,62 @@
 """Level-to-level contrasts: what one step of one factor costs in time and gains in accuracy.
 
-A contrast compares two *cells* (a case's repeats under one run's conditions) that differ in one
-grid factor alone: matched on every other factor and on the run conditions. Uncertainty comes
-from the measurements, never from misfit between levels:
+A contrast compares two *cells* (a case's runs under one run's conditions) that differ in one
+grid factor alone: matched on every other factor and on the run conditions. The design behind
+the numbers (README, "Experiments you can defend"):
 
-* time: the ratio of mean log epoch times. Its variance is the spread of the repeats' mean log
-  epoch times (the spread of single epochs when each case ran once), pooled over the run's
-  cells: timing noise is relative and comes from the machine, which all cases of a run share,
-  and one case's two repeats could not estimate it (1 degree of freedom).
-* accuracy: the difference of mean test accuracies. The seed-to-seed variance is pooled the same
-  way over the cells with two or more repeats, floored by the binomial variance of each
-  accuracy on its test set. With one repeat everywhere there is no seed spread to use: the
-  contrast carries the binomial resolution instead of an interval.
+* The replicate is a run, never an epoch: epochs of one run share its offset (a 3% run-to-run
+  offset makes a nominal 95% interval over 2 pooled epochs cover 39%). Each run is summarised by
+  the median of its log epoch times (``stats.run_log_time``).
+* Runs come in blocks: every case runs once per block, in a seeded random order (the plugin
+  records ``block`` and ``position``). A time contrast is the mean over blocks of the
+  within-block log ratio (b − a), so drift between blocks cancels; its interval is a t-interval
+  over the blocks (k − 1 dof). Records without a block (older runs) are paired by repeat.
+* Variance is the contrast's own: never pooled across cells (one noisy cell among quiet ones
+  widened nothing and its contrasts covered 50–67% when pooled). A step seen in several matched
+  contexts averages them within each block first, then takes the spread over blocks.
+* With one run per case there is no interval: the contrast is an estimate only.
+* Accuracy: the per-block (same seed) difference of test accuracies, its seed variance over the
+  blocks plus the test set's binomial variance of the difference (per-image correctness is not
+  recorded, so the paired McNemar variance is bounded by the unpaired one: conservative). Fewer
+  than ``MIN_SEEDS`` seeds per case: an estimate, no interval.
 
-A step seen in several matched contexts (e.g. k5 → k7 at depth 1, 2 and 3) is reported as the
-mean of its per-context estimates, with the range across them.
+Each contrast is then tested against the practical margin (``thresholds.TIME_MARGIN`` /
+``ACC_MARGIN``) and Holm-corrected within its family (``correct``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from .comparable import CONDITIONS, RUN_CONDITIONS  # noqa: F401 - re-exported
 from .stats import (
     LEVEL,
     Difference,
     SampleMean,
+    at_level,
+    corrected_level,
     difference,
     finite,
+    holm,
+    interval,
+    margin_p,
     mean_difference,
+    one_sample,
+    run_log_time,
+)
+from .thresholds import (
+    ACC_MARGIN,
+    ALPHA,
+    MIN_SEEDS,
+    NOISY_CELL_FACTOR,
+    TIME_MARGIN,
+    TIME_NOISE_FLOOR,
 )
 
 # The grid's factors in report order. Ordinal factors step between adjacent levels present;
@@ -44,36 +66,64 @@ ORDINAL = {"depth": "d", "kernel": "k", "stride": "s", "width": "w"}
 CATEGORICAL = {"padding": ("valid", "same"), "pooling": ("max", "avg", "none")}
 FACTOR_NAMES = {"depth": "Depth", "kernel": "Kernel size", "stride": "Stride",
                 "padding": "Padding", "pooling": "Pooling", "width": "Width"}
-# Run conditions two cells must share to be compared at all (missing columns are ignored).
-RUN_CONDITIONS = ("run", "dataset", "device", "device_name", "precision", "mode", "compile",
-                  "channels_last", "loader", "recipe", "limit_train", "train_size", "test_size")
-# Grid cells also share the training recipe's numbers. Seed nets under ``--recipe seed`` each
-# keep their study's (seed004 model C: lr 0.05), so comparisons of a study's nets match on the
-# run conditions alone, as the study did.
-CONDITIONS = RUN_CONDITIONS + ("optimizer", "lr", "batch_size", "epochs")
-Z = float(sps.norm.ppf(0.5 + LEVEL / 2))
+
+# Verdicts of a contrast after correction.
+SLOWER, FASTER, HIGHER, LOWER = "slower", "faster", "higher", "lower"
+EQUIVALENT = "within margin"  # the corrected interval lies inside ±margin
+OPEN = "not resolved"  # the corrected interval reaches past the margin on either side
+ONE_RUN = "one run each"  # no interval: repeat for one
+FEW_SEEDS = "too few seeds"
+CONTROL_FAILED = "not called: A/A control failed"
+
+
+@dataclass
+class Run:
+    """One training run of a case: the replicate."""
+
+    block: int
+    position: int | None
+    log_time: float | None  # stats.run_log_time of its epochs
+    acc: float | None  # test accuracy, a fraction
+    control: bool = False  # the A/A control's second copy in its block
 
 
 @dataclass
 class Cell:
-    """One case under one run's conditions: its repeats' epoch times and test accuracies."""
+    """One case under one run's conditions: its runs (control copies apart)."""
 
     case: str
     arch: str
     conditions: tuple
     factors: dict
-    times: list[list[float]]  # per repeat
-    accs: list[float]  # per repeat, fractions
-    test_size: float | None
+    runs: list[Run] = field(default_factory=list)
+    controls: list[Run] = field(default_factory=list)
+    test_size: float | None = None
 
-    @property
-    def log_times(self) -> list[np.ndarray]:
-        """Log epoch times of each repeat that has any."""
-        return [np.log(t) for t in self.times if len(t)]
+    def times(self) -> dict[int, float]:
+        """Block → the run's log time (the first run of a block, control copies apart)."""
+        out: dict[int, float] = {}
+        for r in self.runs:
+            if r.log_time is not None:
+                out.setdefault(r.block, r.log_time)
+        return out
+
+    def accs(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for r in self.runs:
+            if r.acc is not None:
+                out.setdefault(r.block, r.acc)
+        return out
 
     @property
     def acc(self) -> float:
-        return float(np.mean(self.accs)) if self.accs else math.nan
+        a = list(self.accs().values())
+        return float(np.mean(a)) if a else math.nan
+
+    @property
+    def time_sd(self) -> float | None:
+        """Run-to-run SD of log time (≈ relative SD), None with fewer than 2 runs."""
+        t = list(self.times().values())
+        return float(np.std(t, ddof=1)) if len(t) >= 2 else None
 
     @property
     def binomial_var(self) -> float | None:
@@ -81,16 +131,6 @@ class Cell:
         if n is None or not n > 0 or not math.isfinite(p):
             return None
         return p * (1 - p) / n
-
-
-@dataclass(frozen=True)
-class Noise:
-    """The variance of one unit (a repeat, or an epoch), pooled over cells, with its dof."""
-
-    var: float
-    dof: int
-    cells: int
-    unit: str = "repeat"  # repeat | epoch
 
 
 @dataclass
@@ -102,12 +142,33 @@ class Contrast:
     diff: Difference  # time: log(t_b / t_a); accuracy: acc_b − acc_a (fractions)
     pairs: int  # matched contexts averaged
     spread: tuple[float, float]  # min and max of the per-context estimates
-    resolution: float | None = None  # accuracy without seed spread: smallest resolvable |diff|
     cases: list[str] = field(default_factory=list)
+    per_block: dict = field(default_factory=dict)  # block → paired value (when paired)
+    runs: int = 0  # runs per case (the smallest over the cells involved)
+    paired: bool = True  # within-block pairs (False: Welch between independent runs)
+    kind: str = "step"  # step | trend | extremes | control
+    conditions: tuple = ()  # the run conditions (one context's)
+    # Filled by ``correct``:
+    p: float | None = None  # against the margin, uncorrected
+    p_adj: float | None = None  # Holm-adjusted within the family
+    family_size: int = 0
+    low: float | None = None  # the corrected interval (log ratio or fraction)
+    high: float | None = None
+    level: float | None = None  # its two-sided level
+    verdict: str = OPEN
 
     @property
     def key(self) -> str:
         return f"{self.factor}_{self.metric}_{self.a}_{self.b}"
+
+    @property
+    def margin(self) -> float:
+        """The practical margin on this contrast's scale (log ratio or fraction)."""
+        return math.log1p(TIME_MARGIN) if self.metric == "time" else ACC_MARGIN
+
+    @property
+    def conclusive(self) -> bool:
+        return self.verdict in (SLOWER, FASTER, HIGHER, LOWER)
 
 
 # ---------------------------------------------------------------- cells
@@ -143,96 +204,129 @@ def _times(row) -> list[float]:
     return []
 
 
+def _block(row) -> int:
+    """The recorded block; older records (no block) are paired by their repeat."""
+    for key in ("block", "repeat"):
+        v = _value(row.get(key))
+        if isinstance(v, int):
+            return v
+    return 0
+
+
 def cells(df: pd.DataFrame, family: str | None = "grid",
           conditions: Sequence[str] = CONDITIONS) -> list[Cell]:
     """Finished trainings grouped into cells (case × run conditions), optionally one family."""
     ok = df[df["status"].astype(str) == "ok"]
-    if family is not None:
+    if family is not None and "family" in ok.columns:
         ok = ok[ok["family"].astype(str) == family]
     conds = [c for c in conditions if c in ok.columns]
     groups: dict[tuple, Cell] = {}
-    for _, r in ok.iterrows():
+    for r in ok.to_dict("records"):
         cond = tuple(str(_value(r[c])) for c in conds)
         key = (str(r["case"]), cond)
         if key not in groups:
-            groups[key] = Cell(str(r["case"]), str(r["arch"]), cond, grid_factors(r), [], [],
-                               _value(r.get("test_size")))
-        c = groups[key]
-        c.times.append(_times(r))
+            groups[key] = Cell(str(r["case"]), str(r["arch"]), cond, grid_factors(r),
+                               test_size=_value(r.get("test_size")))
         acc = finite([r.get("test_accuracy")])
-        if len(acc):
-            c.accs.append(float(acc[0]))
+        run = Run(_block(r), _value(r.get("position")), run_log_time(_times(r)),
+                  float(acc[0]) if len(acc) else None, bool(_value(r.get("control")) or False))
+        (groups[key].controls if run.control else groups[key].runs).append(run)
     return list(groups.values())
 
 
-def pooled(groups: Iterable[np.ndarray], unit: str = "repeat") -> Noise | None:
-    """Within-group variance pooled over the groups with two or more values."""
-    ss, dof, n = 0.0, 0, 0
-    for g in groups:
-        if len(g) >= 2:
-            ss += float(((g - g.mean()) ** 2).sum())
-            dof += len(g) - 1
-            n += 1
-    return Noise(ss / dof, dof, n, unit) if dof else None
+# ---------------------------------------------------------------- one contrast
 
 
-def seed_noise(pool: Sequence[Cell]) -> Noise | None:
-    """Seed-to-seed variance of test accuracy over the cells with repeats."""
-    return pooled(np.asarray(c.accs) for c in pool)
+def _paired(pairs: Sequence[tuple[Cell, Cell]], metric: str) -> dict[int, float]:
+    """Block → the mean over contexts of (b − a) in that block; blocks where every pair ran."""
+    get = Cell.times if metric == "time" else Cell.accs
+    per = [(get(a), get(b)) for a, b in pairs]
+    blocks = set.intersection(*(set(x) & set(y) for x, y in per)) if per else set()
+    return {k: float(np.mean([y[k] - x[k] for x, y in per])) for k in sorted(blocks)}
 
 
-def time_noise(pool: Sequence[Cell]) -> Noise | None:
-    """Variance of a repeat's mean log epoch time, or of one epoch's when no case repeated."""
-    if any(len(c.log_times) >= 2 for c in pool):
-        return pooled((np.array([t.mean() for t in c.log_times]) for c in pool), "repeat")
-    return pooled((c.log_times[0] for c in pool if c.log_times), "epoch")
-
-
-def time_mean(cell: Cell, noise: Noise | None) -> SampleMean:
-    logs = cell.log_times
-    units = [t.mean() for t in logs] if noise is None or noise.unit == "repeat" else \
-        [v for t in logs for v in t]
-    mean = float(np.mean(units)) if units else math.nan
-    if noise is None or not units:
-        return SampleMean(mean, None, None, len(units))
-    return SampleMean(mean, noise.var / len(units), noise.dof, len(units))
-
-
-def acc_mean(cell: Cell, noise: Noise | None) -> SampleMean:
-    """A cell's mean accuracy; variance seed/R floored by the binomial one; None without seeds."""
-    if noise is None or not cell.accs:
-        return SampleMean(cell.acc, None, None, len(cell.accs))
-    var = max(noise.var / len(cell.accs), cell.binomial_var or 0.0)
-    return SampleMean(cell.acc, var, noise.dof, len(cell.accs))
-
-
-def binomial_resolution(pairs: Sequence[tuple[Cell, Cell]]) -> float | None:
-    """Smallest |difference| the test sets alone could resolve, for the mean over pairs."""
-    vs = [(a.binomial_var, b.binomial_var) for a, b in pairs]
-    if not vs or any(va is None or vb is None for va, vb in vs):
-        return None
-    return Z * math.sqrt(sum(va + vb for va, vb in vs)) / len(vs)
-
-
-def cell_difference(a: Cell, b: Cell, metric: str, noise: Noise | None) -> Difference:
-    mean = time_mean if metric == "time" else acc_mean
-    # Both sides' variances come from the one pooled estimate: its dof, not Welch's.
-    return difference(mean(a, noise), mean(b, noise),
-                      shared_dof=None if noise is None else noise.dof)
-
-
-def combine(factor: str, metric: str, la: str, lb: str, pairs: list[tuple[Cell, Cell]],
-            noise: Noise | None) -> Contrast | None:
-    diffs = [cell_difference(a, b, metric, noise) for a, b in pairs]
-    diffs = [d for d in diffs if math.isfinite(d.estimate)]
+def _unpaired(pairs: Sequence[tuple[Cell, Cell]], metric: str) -> Difference:
+    """Welch between the two cells' independent runs (blocks not shared), averaged over
+    contexts; no interval where a side has one run."""
+    diffs = []
+    for a, b in pairs:
+        xa = np.array(list((a.times() if metric == "time" else a.accs()).values()))
+        xb = np.array(list((b.times() if metric == "time" else b.accs()).values()))
+        if len(xa) == 0 or len(xb) == 0:
+            continue
+        if len(xa) < 2 or len(xb) < 2:
+            diffs.append(Difference(float(xb.mean() - xa.mean()), None, None, None, None,
+                                    len(xa) + len(xb)))
+            continue
+        diffs.append(difference(SampleMean(float(xa.mean()), float(xa.var(ddof=1)) / len(xa),
+                                           len(xa) - 1, len(xa)),
+                                SampleMean(float(xb.mean()), float(xb.var(ddof=1)) / len(xb),
+                                           len(xb) - 1, len(xb))))
     if not diffs:
+        return Difference(math.nan, None, None, None, None, 0)
+    return mean_difference(diffs)
+
+
+def _test_var(pairs: Sequence[tuple[Cell, Cell]]) -> float | None:
+    """The test set's binomial variance of the mean accuracy difference over contexts."""
+    vs = []
+    for a, b in pairs:
+        va, vb = a.binomial_var, b.binomial_var
+        if va is None or vb is None:
+            return None
+        # Each side's mean over R seeds scored on the SAME test images: the test-set part does
+        # not shrink with R, so it is the single-run variance (unpaired bound: conservative).
+        vs.append(va + vb)
+    return sum(vs) / len(vs) ** 2 if vs else None
+
+
+def contrast(factor: str, metric: str, la: str, lb: str, pairs: list[tuple[Cell, Cell]],
+             kind: str = "step") -> Contrast | None:
+    """The contrast of cells b against cells a over matched contexts (one pair per context)."""
+    if not pairs:
         return None
-    est = [d.estimate for d in diffs]
-    res = binomial_resolution(pairs) if metric == "accuracy" and noise is None else None
-    shared = None if noise is None else noise.dof
-    return Contrast(factor, metric, la, lb, mean_difference(diffs, shared_dof=shared), len(diffs),
-                    (min(est), max(est)), res,
-                    sorted({c.arch for p in pairs for c in p}))
+    get = Cell.times if metric == "time" else Cell.accs
+    runs = min(min(len(get(a)), len(get(b))) for a, b in pairs)
+    if runs == 0:
+        return None
+    per_ctx = []
+    for a, b in pairs:
+        xa, xb = get(a), get(b)
+        per_ctx.append(float(np.mean(list(xb.values())) - np.mean(list(xa.values()))))
+    per_block = _paired(pairs, metric)
+    paired = len(per_block) >= 2
+    if metric == "accuracy" and runs < MIN_SEEDS:
+        est = float(np.mean(per_ctx))
+        d = Difference(est, None, None, None, None, 2 * runs * len(pairs))
+    elif paired:
+        extra = None
+        if metric == "accuracy":
+            tv = _test_var(pairs)
+            extra = (tv, math.inf) if tv else None
+        # Estimate and interval both from the blocks every pair ran in.
+        d = one_sample(list(per_block.values()), extra=extra)
+    else:
+        d = _unpaired(pairs, metric)
+        if metric == "accuracy" and d.se is not None:
+            tv = _test_var(pairs)
+            if tv:
+                d = interval(d.estimate, [(d.se ** 2, d.dof), (tv, math.inf)], d.n)
+    if not math.isfinite(d.estimate):
+        return None
+    return Contrast(factor, metric, la, lb, d, len(pairs), (min(per_ctx), max(per_ctx)),
+                    sorted({c.arch for p in pairs for c in p}), per_block, runs, paired, kind,
+                    pairs[0][0].conditions)
+
+
+def block_contrast(factor: str, metric: str, la: str, lb: str, per_block: dict[int, float],
+                   cases: list[str], kind: str, conditions: tuple = ()) -> Contrast | None:
+    """A contrast given as its per-block values (trends, differences of contrasts)."""
+    if not per_block:
+        return None
+    d = one_sample(list(per_block.values()))
+    v = list(per_block.values())
+    return Contrast(factor, metric, la, lb, d, 1, (min(v), max(v)), cases, dict(per_block),
+                    len(per_block), True, kind, conditions)
 
 
 # ---------------------------------------------------------------- matching
@@ -287,38 +381,169 @@ def pairs_by_step(cs: Sequence[Cell], factor: str, extremes: bool = False) -> di
     return out
 
 
-def noise_by_conditions(cs: Sequence[Cell]) -> dict[tuple, dict[str, Noise | None]]:
-    by: dict[tuple, list] = defaultdict(list)
-    for c in cs:
-        by[c.conditions].append(c)
-    return {k: {"time": time_noise(v), "accuracy": seed_noise(v)} for k, v in by.items()}
-
-
-def factor_contrasts(cs: Sequence[Cell], factor: str, extremes: bool = False) -> list[Contrast]:
+def factor_contrasts(cs: Sequence[Cell], factor: str, extremes: bool = False,
+                     metrics: Sequence[str] = ("time", "accuracy")) -> list[Contrast]:
     """Time and accuracy contrasts of every step of ``factor`` found in matched contexts."""
-    noise = noise_by_conditions(cs)
     out = []
     for (a, b), pairs in sorted(pairs_by_step(cs, factor, extremes).items(),
                                 key=lambda kv: (_order(factor, kv[0][0]),
                                                 _order(factor, kv[0][1]))):
-        for metric in ("time", "accuracy"):
-            # One noise estimate per contrast: that of its pairs' run conditions (usually one).
-            nz = _merge([noise[p[0].conditions][metric] for p in pairs])
-            c = combine(factor, metric, label(factor, a), label(factor, b), pairs, nz)
+        for metric in metrics:
+            c = contrast(factor, metric, label(factor, a), label(factor, b), pairs,
+                         "extremes" if extremes else "step")
             if c is not None:
                 out.append(c)
     return out
 
 
-def _merge(noises: list[Noise | None]) -> Noise | None:
-    uniq = list({id(n): n for n in noises}.values())
-    if len(uniq) == 1 or any(n is None for n in uniq) or len({n.unit for n in uniq}) > 1:
-        return uniq[0] if len(uniq) == 1 else None
-    dof = sum(n.dof for n in uniq)
-    return Noise(sum(n.var * n.dof for n in uniq) / dof, dof, sum(n.cells for n in uniq),
-                 uniq[0].unit)
+def trend(cs: Sequence[Cell], factor: str, metric: str = "time") -> Contrast | None:
+    """One joint test of an ordinal factor over three or more levels: the least-squares slope
+    of the metric on the level's rank (per adjacent step), computed within each block and
+    context, averaged over contexts, t-interval over blocks. Not stacked step verdicts."""
+    if factor not in ORDINAL:
+        return None
+    get = Cell.times if metric == "time" else Cell.accs
+    best: list[dict] = []
+    for levels in matched(cs, factor).values():
+        if len(levels) >= 3:
+            best.append(levels)
+    if not best:
+        return None
+    # The most common level set: contexts measured over the same span.
+    spans = defaultdict(list)
+    for lv in best:
+        spans[tuple(sorted(lv, key=lambda v: _order(factor, v)))].append(lv)
+    span, ctxs = max(spans.items(), key=lambda kv: (len(kv[1]), len(kv[0])))
+    x = np.arange(len(span), dtype=float)
+    w = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+    per_block: dict[int, list[float]] = defaultdict(list)
+    for lv in ctxs:
+        series = [get(lv[v]) for v in span]
+        for k in set.intersection(*(set(s) for s in series)):
+            per_block[k].append(float(sum(wi * s[k] for wi, s in zip(w, series, strict=True))))
+    n_ctx = len(ctxs)
+    blocks = {k: float(np.mean(v)) for k, v in per_block.items() if len(v) == n_ctx}
+    if metric == "accuracy" and len(blocks) < MIN_SEEDS:
+        return None
+    cases = sorted({lv[v].arch for lv in ctxs for v in span})
+    c = block_contrast(factor, metric, label(factor, span[0]), label(factor, span[-1]), blocks,
+                       cases, "trend", ctxs[0][span[0]].conditions)
+    if c is not None:
+        c.pairs = n_ctx
+    return c
+
+
+# ---------------------------------------------------------------- cells that stand out
+
+
+@dataclass(frozen=True)
+class NoisyCell:
+    case: str
+    sd: float  # run-to-run SD of log time
+    median_sd: float  # the median cell's
+
+
+def noisy_cells(cs: Sequence[Cell]) -> list[NoisyCell]:
+    """Cells whose run-to-run spread stands out: above NOISY_CELL_FACTOR × the median cell's
+    and above TIME_NOISE_FLOOR. Their contrasts carry their own (wide) variance; a pooled
+    estimate would have narrowed them."""
+    sds = {c.case: c.time_sd for c in cs if c.time_sd is not None}
+    if len(sds) < 3:
+        return []
+    med = float(np.median(list(sds.values())))
+    return [NoisyCell(case, sd, med) for case, sd in sds.items()
+            if sd > max(NOISY_CELL_FACTOR * med, TIME_NOISE_FLOOR)]
+
+
+def run_noise(cs: Sequence[Cell]) -> float | None:
+    """The median cell's run-to-run SD of log time: the machine's typical noise this run."""
+    sds = [c.time_sd for c in cs if c.time_sd is not None]
+    return float(np.median(sds)) if sds else None
+
+
+# ---------------------------------------------------------------- the A/A control
+
+
+@dataclass
+class Control:
+    """The A/A control of one run: the same case twice per block, at different positions."""
+
+    case: str
+    contrast: Contrast | None  # log(second copy / first copy), per block
+    failed: bool  # its interval lies beyond the margin: the run's timing is not trustworthy
+    conditions: tuple = ()
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.contrast is None else math.exp(self.contrast.diff.estimate)
+
+
+def controls(cs: Sequence[Cell]) -> list[Control]:
+    """Every cell with control copies: the per-block log ratio of the copy to the first run.
+
+    It fails when its (uncorrected, 95%) interval excludes 1 beyond the time margin: a gate,
+    tested at α without correction so that it errs towards stopping verdicts."""
+    out = []
+    for c in cs:
+        if not c.controls:
+            continue
+        first = c.times()
+        copy: dict[int, float] = {}
+        for r in c.controls:
+            if r.log_time is not None:
+                copy.setdefault(r.block, r.log_time)
+        per_block = {k: copy[k] - first[k] for k in sorted(set(first) & set(copy))}
+        con = block_contrast("control", "time", "copy 1", "copy 2", per_block, [c.arch],
+                             "control", c.conditions)
+        failed = False
+        if con is not None:
+            p = margin_p(con.diff, con.margin)
+            con.p = con.p_adj = p
+            con.low, con.high, con.level = con.diff.low, con.diff.high, LEVEL
+            failed = p is not None and p <= ALPHA
+            con.verdict = (SLOWER if con.diff.estimate > 0 else FASTER) if failed else (
+                ONE_RUN if p is None else EQUIVALENT if _inside(con) else OPEN)
+        out.append(Control(c.case, con, failed, c.conditions))
+    return out
+
+
+def _inside(c: Contrast) -> bool:
+    return c.low is not None and -c.margin < c.low and c.high < c.margin
+
+
+# ---------------------------------------------------------------- verdicts
+
+
+def correct(family: Sequence[Contrast], alpha: float = ALPHA,
+            blocked: bool = False) -> None:
+    """Test each contrast against its margin and Holm-correct within ``family`` (in place).
+
+    A contrast is called (slower/faster, higher/lower) when its Holm-adjusted p ≤ α; its shown
+    interval is at the level where that happens exactly (``stats.corrected_level``), so the
+    interval clears the margin iff the verdict is called. ``blocked``: the run's A/A control
+    failed, so no time contrast is called."""
+    ps = [margin_p(c.diff, c.margin) for c in family]
+    adj = holm(ps)
+    m = sum(p is not None for p in ps)
+    for c, p, pa in zip(family, ps, adj, strict=True):
+        c.p, c.p_adj, c.family_size = p, pa, m
+        if p is None:
+            c.low = c.high = c.level = None
+            c.verdict = ONE_RUN if c.metric == "time" else FEW_SEEDS
+            continue
+        c.level = corrected_level(p, pa, alpha)
+        c.low, c.high = at_level(c.diff, c.level)
+        if pa <= alpha:
+            up = c.diff.estimate > 0
+            c.verdict = (SLOWER if up else FASTER) if c.metric == "time" else \
+                (HIGHER if up else LOWER)
+            if blocked and c.metric == "time":
+                c.verdict = CONTROL_FAILED
+        else:
+            c.verdict = EQUIVALENT if _inside(c) else OPEN
 
 
 def all_contrasts(df: pd.DataFrame) -> list[Contrast]:
+    """Every step contrast of the grid, uncorrected (``correct`` applies the family)."""
     cs = cells(df)
     return [c for f in FACTORS for c in factor_contrasts(cs, f)]

@@ -15,13 +15,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .analysis import pareto_front, short_labels
-from .claims import ClaimResult, all_claims
-from .contrasts import FACTOR_NAMES, FACTORS, Contrast, all_contrasts, cells, noise_by_conditions
+from .claims import ClaimResult
+from .contrasts import (
+    CONTROL_FAILED,
+    EQUIVALENT,
+    FACTOR_NAMES,
+    FACTORS,
+    FASTER,
+    FEW_SEEDS,
+    HIGHER,
+    LOWER,
+    ONE_RUN,
+    SLOWER,
+    Cell,
+    Contrast,
+    Control,
+    noisy_cells,
+    run_noise,
+)
+from .fmt import json_safe, signed
 from .load import is_missing
-from .stats import finite, mean_ci, slope_fit
-from .tables import summarize_cases
-from .thresholds import LAUNCH_BOUND_BUSY
+from .pareto import pareto_front, short_labels
+from .stats import LEVEL, mean_ci, slope_fit
+from .thresholds import (
+    ACC_MARGIN,
+    HIGH_TIME_NOISE,
+    LAUNCH_BOUND_BUSY,
+    MIN_SEEDS,
+    TIME_MARGIN,
+)
 
 # Conditions two rows must share to be compared at all.
 CONDITION_COLS = ["run", "dataset", "device", "precision", "mode", "batch_size", "epochs",
@@ -31,10 +53,6 @@ SETTINGS = [("precision", "fp32"), ("mode", "eager"), ("channels_last", False),
 # The fields every object of findings.json has, first and in this order (the rest follow).
 FIELDS_JSON = ("key", "kind", "factor", "metric", "statement", "estimate", "ci_low", "ci_high",
                "n", "conclusive", "study")
-# Above this relative spread of repeats' (or epochs') times the machine was busy: the contrasts
-# assume the noise hits every case alike, which a load that comes and goes does not (an idle
-# 2-core machine: about 1%; the same machine shared by five jobs: 20-30%).
-HIGH_TIME_NOISE = 0.05
 # What the report tells a user whose run has one seed per case.
 REPEATS_HINT = "run --repeats 3"
 
@@ -42,7 +60,7 @@ REPEATS_HINT = "run --repeats 3"
 @dataclass
 class Finding:
     key: str  # stable id, e.g. "kernel_time_k5_k7"
-    # effect | trend | claim | resolution | scaling | launch_bound | failures | pareto | noise |
+    # effect | trend | claim | control | scaling | launch_bound | failures | pareto | noise |
     # setting | note
     kind: str
     statement: str
@@ -65,6 +83,10 @@ class Finding:
     step: str | None = None  # effects: "k5 → k7"
     pairs: int | None = None  # effects: matched contexts averaged
     spread: list[float] | None = None  # effects: min and max over those contexts
+    family: str | None = None  # the Holm family: time | accuracy | claims (control: none)
+    margin: float | None = None  # practical margin: relative (time) or pp (accuracy)
+    ci_level: float | None = None  # the two-sided level of [ci_low, ci_high] (corrected)
+    p_adj: float | None = None  # Holm-adjusted p against the margin
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -74,8 +96,7 @@ def _pct(b: float, step: float) -> float:
     return 100.0 * (math.exp(b * step) - 1.0)
 
 
-def _signed(v: float, digits: int) -> str:
-    return f"{v:+.{digits}f}".replace("-", "−")
+_signed = signed
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -90,137 +111,176 @@ def _keys(df: pd.DataFrame, cols: list[str]) -> list[tuple]:
 # ---------------------------------------------------------------- factor contrasts
 
 
-def _ratio_words(r: float, lo: float | None, hi: float | None) -> str:
-    """1.52 → "1.52× slower (95% CI 1.49–1.56×)"; 0.5 → "2.00× faster (…)"."""
+def _ratio_words(r: float, lo: float | None, hi: float | None, level: str) -> str:
+    """1.52 → "1.52× slower (99.4% CI 1.49–1.56×)"; 0.5 → "2.00× faster (…)"."""
     if r >= 1:
-        ci = "" if lo is None else f" (95% CI {lo:.2f}–{hi:.2f}×)"
+        ci = "" if lo is None else f" ({level} CI {lo:.2f}–{hi:.2f}×)"
         return f"{r:.2f}× slower{ci}"
-    ci = "" if lo is None else f" (95% CI {1 / hi:.2f}–{1 / lo:.2f}×)"
+    ci = "" if lo is None else f" ({level} CI {1 / hi:.2f}–{1 / lo:.2f}× faster)"
     return f"{1 / r:.2f}× faster{ci}"
 
 
 def _pairs_words(c: Contrast, scale) -> str:
+    runs = f"{c.runs} run{'s' * (c.runs != 1)} per case" + (
+        ", paired within blocks" if c.paired and c.runs > 1 else "")
     if c.pairs == 1:
-        return f"1 matched pair: {', '.join(c.cases)}"
+        return f"{runs}; 1 matched pair: {', '.join(c.cases)}"
     lo, hi = (scale(v) for v in c.spread)
-    return f"mean of {c.pairs} matched pairs, {lo} to {hi} across them"
+    return f"{runs}; mean of {c.pairs} matched pairs, {lo} to {hi} across them"
+
+
+def _level_words(c: Contrast) -> str:
+    """"Holm-corrected 99.3%" — the level the shown interval is at."""
+    if c.level is None:
+        return ""
+    pct = f"{100 * c.level:.2f}".rstrip("0").rstrip(".")
+    return f"{pct}% Holm-corrected" if c.family_size > 1 else f"{pct}%"
 
 
 def time_finding(c: Contrast) -> Finding:
-    d = c.diff
-    r = math.exp(d.estimate)
-    lo, hi = (None, None) if d.low is None else (math.exp(d.low), math.exp(d.high))
+    """A time contrast (a step, or a factor's trend) in words, with its verdict."""
+    r = math.exp(c.diff.estimate)
+    lo, hi = (None, None) if c.low is None else (math.exp(c.low), math.exp(c.high))
+    trend_ = c.kind == "trend"
     step = f"{c.a} → {c.b}"
+    head = f"{FACTOR_NAMES[c.factor]} {step}, per step (one joint test)" if trend_ else step
     where = _pairs_words(c, lambda v: f"{math.exp(v):.2f}×")
-    if d.conclusive:
-        text = f"{step}: {_ratio_words(r, lo, hi)} per epoch; {where}."
-    elif lo is None:
-        text = (f"{step}: epoch time {r:.2f}×, no interval — one timed epoch per case (run "
-                f"--epochs 2 or more); {where}.")
+    margin = f"±{100 * TIME_MARGIN:g}%"
+    lvl = _level_words(c)
+    if c.verdict in (SLOWER, FASTER):
+        text = f"{head}: {_ratio_words(r, lo, hi, lvl)} per epoch, beyond the {margin} margin"
+    elif c.verdict == ONE_RUN:
+        text = (f"{head}: epoch time {r:.2f}× (estimate) — one run each: repeat for an "
+                f"interval ({REPEATS_HINT})")
+    elif c.verdict == CONTROL_FAILED:
+        text = (f"{head}: epoch time {r:.2f}× ({lvl} CI {lo:.2f}–{hi:.2f}×) — not called: "
+                "this run's A/A control failed, so its timings are not trusted")
+    elif c.verdict == EQUIVALENT:
+        text = (f"{head}: no practical change in epoch time ({r:.2f}×, {lvl} CI {lo:.2f}–"
+                f"{hi:.2f}×, within {margin})")
     else:
-        text = (f"{step}: no resolvable change in epoch time ({r:.2f}×, 95% CI {lo:.2f}–"
-                f"{hi:.2f}×); {where}.")
-    return Finding(f"{c.factor}_time_{c.a}_{c.b}", "effect", text, r, lo, hi, d.n, "×",
-                   d.conclusive if lo is not None else False, cases=c.cases, factor=c.factor,
-                   metric="time", step=step, pairs=c.pairs,
-                   spread=[math.exp(v) for v in c.spread])
+        text = (f"{head}: not resolved ({r:.2f}×, {lvl} CI {lo:.2f}–{hi:.2f}×, reaches past "
+                f"{margin} or 1)")
+    key = f"{c.factor}_time_trend" if trend_ else f"{c.factor}_time_{c.a}_{c.b}"
+    return Finding(key, "trend" if trend_ else "effect", f"{text}; {where}.", r, lo, hi,
+                   c.diff.n, "×", c.conclusive, cases=c.cases, factor=c.factor, metric="time",
+                   verdict=c.verdict, step=step, pairs=c.pairs,
+                   spread=[math.exp(v) for v in c.spread], family="time", margin=TIME_MARGIN,
+                   ci_level=c.level, p_adj=c.p_adj)
 
 
-def acc_finding(c: Contrast) -> Finding:
+def acc_finding(c: Contrast, cells_by_arch: dict | None = None) -> Finding:
+    """An accuracy contrast in words: a corrected interval with 3+ seeds, else what was
+    measured (no "resolution" claims)."""
     d = c.diff
     est = 100 * d.estimate
-    lo, hi = (None, None) if d.low is None else (100 * d.low, 100 * d.high)
+    lo, hi = (None, None) if c.low is None else (100 * c.low, 100 * c.high)
+    trend_ = c.kind == "trend"
     step = f"{c.a} → {c.b}"
+    head = (f"{FACTOR_NAMES[c.factor]} {step}, per step (one joint test): test accuracy "
+            f"{_signed(est, 2)} pp" if trend_ else f"{step}: test accuracy {_signed(est, 2)} pp")
     where = _pairs_words(c, lambda v: f"{_signed(100 * v, 1)} pp")
-    head = f"{step}: test accuracy {_signed(est, 2)} pp"
-    if lo is None:
-        res = f"below about {100 * c.resolution:.1f} pp " if c.resolution else ""
-        text = (f"{head} — one seed per case: accuracy differences {res}are not resolvable "
-                f"({REPEATS_HINT}); {where}.")
+    lvl = _level_words(c)
+    margin = f"±{100 * ACC_MARGIN:g} pp"
+    if c.verdict == FEW_SEEDS:
+        text = (f"{head} — {c.runs} seed{'s' * (c.runs != 1)} per case: an estimate, no "
+                f"interval (a finding needs {MIN_SEEDS}; {REPEATS_HINT})")
+    elif c.verdict in (HIGHER, LOWER):
+        text = f"{head} ({lvl} CI {_signed(lo, 2)} to {_signed(hi, 2)} pp, beyond {margin})"
+    elif c.verdict == EQUIVALENT:
+        text = f"{head} ({lvl} CI {_signed(lo, 2)} to {_signed(hi, 2)} pp: within {margin})"
     else:
-        verdict = "" if d.conclusive else "not resolvable, "
-        text = f"{head} ({verdict}95% CI {_signed(lo, 2)} to {_signed(hi, 2)} pp); {where}."
-    return Finding(f"{c.factor}_accuracy_{c.a}_{c.b}", "effect", text, est, lo, hi, d.n, "pp",
-                   bool(d.conclusive), cases=c.cases, factor=c.factor, metric="accuracy",
-                   step=step, pairs=c.pairs, spread=[100 * v for v in c.spread])
+        text = (f"{head} (not resolved: {lvl} CI {_signed(lo, 2)} to {_signed(hi, 2)} pp)")
+    key = f"{c.factor}_accuracy_trend" if trend_ else f"{c.factor}_accuracy_{c.a}_{c.b}"
+    return Finding(key, "trend" if trend_ else "effect", f"{text}; {where}.", est, lo, hi, d.n,
+                   "pp", c.conclusive, cases=c.cases, factor=c.factor, metric="accuracy",
+                   verdict=c.verdict, step=step, pairs=c.pairs,
+                   spread=[100 * v for v in c.spread], family="accuracy",
+                   margin=100 * ACC_MARGIN, ci_level=c.level, p_adj=c.p_adj)
 
 
-def trend(factor: str, metric: str, fs: list[Finding]) -> Finding | None:
-    """One line per factor and metric, stating a direction only where every step shows it."""
-    if not fs:
-        return None
-    name = FACTOR_NAMES[factor]
-    what = "epoch time" if metric == "time" else "test accuracy"
-    ref = 1.0 if metric == "time" else 0.0
-    ups = [f.conclusive and f.estimate > ref for f in fs]
-    downs = [f.conclusive and f.estimate < ref for f in fs]
-    steps = ", ".join(f"{f.step} {f.estimate:.2f}×" if metric == "time"
-                      else f"{f.step} {_signed(f.estimate, 1)} pp" for f in fs)
-    if all(ups) or all(downs):
-        word = "raises" if all(ups) else "lowers"
-        text = f"{name}: every step {word} {what} ({steps})."
-        conclusive = True
-    else:
-        open_ = [f.step for f in fs if not f.conclusive]
-        text = (f"{name}: no single trend in {what} — {steps}; "
-                f"{', '.join(open_) or 'none'} not resolvable" if open_ else
-                f"{name}: no single trend in {what}, the steps go both ways ({steps})")
-        text += "."
-        conclusive = False
-    return Finding(f"{factor}_{metric}_trend", "trend", text, None, None, None,
-                   sum(f.n or 0 for f in fs), "", conclusive, factor=factor, metric=metric)
-
-
-def factor_effects(df: pd.DataFrame) -> list[Finding]:
-    """Level-to-level contrasts of depth, kernel, stride, padding, pooling and width."""
-    ok = df[(df["status"].astype(str) == "ok") & (df["family"].astype(str) == "grid")]
-    if ok.empty:
-        return [Finding("grid_missing", "note", "No finished grid cases: factor effects (depth, "
-                        "kernel size, stride, padding, pooling, width) were not estimated.")]
-    contrasts = all_contrasts(ok)
+def effect_findings(contrasts: list[Contrast]) -> list[Finding]:
+    """Per factor: its trend (one joint test) then its steps, time then accuracy."""
     out: list[Finding] = []
     for factor in FACTORS:
         mine = [c for c in contrasts if c.factor == factor]
-        times = [time_finding(c) for c in mine if c.metric == "time"]
-        accs = [acc_finding(c) for c in mine if c.metric == "accuracy"]
-        if not times and not accs:
-            continue
-        out += [t for t in (trend(factor, "time", times), trend(factor, "accuracy", accs)) if t]
-        out += times + accs
-    out[:0] = busy_machine(ok)
-    res = [c.resolution for c in contrasts if c.resolution]
-    if res:
-        out.insert(0, Finding(
-            "accuracy_resolution", "resolution",
-            f"One seed per case: accuracy differences below about {100 * min(res):.1f}–"
-            f"{100 * max(res):.1f} pp are not resolvable from the test sets alone, and seed-to-"
-            f"seed variation adds to that; {REPEATS_HINT} for accuracy intervals.",
-            100 * float(np.median(res)), None, None, len(res), "pp", None, "warn",
-            metric="accuracy"))
+        for metric in ("time", "accuracy"):
+            make = time_finding if metric == "time" else acc_finding
+            out += [make(c) for c in mine if c.metric == metric and c.kind == "trend"]
+        for metric in ("time", "accuracy"):
+            make = time_finding if metric == "time" else acc_finding
+            out += [make(c) for c in mine if c.metric == metric and c.kind == "step"]
     return out
 
 
-def busy_machine(ok: pd.DataFrame) -> list[Finding]:
-    """A warning where the pooled timing noise says the machine was busy during the run."""
+def factor_effects(df: pd.DataFrame) -> list[Finding]:
+    """Level-to-level contrasts of depth, kernel, stride, padding, pooling and width, with the
+    run's noise and control findings first (the Analysis's share of the findings)."""
+    from .analysis import analyse
+
+    a = analyse(df)
+    return [f for f in a.findings if f.kind in ("effect", "trend", "noise", "control")
+            or f.key == "grid_missing"]
+
+
+def noise_findings(cs: list[Cell], controls: list[Control]) -> list[Finding]:
+    """The run's timing noise (run to run, the replicate's), the cells whose spread stands
+    out, and the A/A control's verdict."""
     out = []
-    for noise in noise_by_conditions(cells(ok)).values():
-        t = noise["time"]
-        if t is None or math.sqrt(t.var) <= HIGH_TIME_NOISE:
-            continue
-        sd = 100 * math.sqrt(t.var)
+    sd = run_noise(cs)
+    if sd is not None:
+        busy = sd > HIGH_TIME_NOISE
+        text = (f"Timing noise: a run's epoch time varies by ±{100 * sd:.1f}% run to run (SD, "
+                f"median over {sum(c.time_sd is not None for c in cs)} cases), against about "
+                "1% on an idle machine.")
+        if busy:
+            text += (" The machine was busy: each contrast carries its own variance, but a "
+                     "load that came and went can still mislead; rerun on an idle machine.")
+        out.append(Finding("time_noise_high" if busy else "timing_noise", "noise", text,
+                           100 * sd, None, None, len(cs), "%", None,
+                           "warn" if busy else "info", metric="time"))
+    loud = noisy_cells(cs)
+    if loud:
+        names = ", ".join(f"{n.case} (±{100 * n.sd:.0f}%)" for n in loud)
         out.append(Finding(
-            "time_noise_high", "noise",
-            f"Timing noise is high: one {t.unit}'s mean epoch time varies by ±{sd:.0f}% (SD, "
-            f"pooled over {t.cells} cases), against about 1% on an idle machine. The time "
-            "intervals assume that noise struck every case alike; a load that came and went "
-            "during the run can make a case look faster or slower than it is. Rerun on an idle "
-            "machine before trusting small time differences.", sd, None, None, t.dof, "%", None,
-            "warn", metric="time"))
-    return out[:1]
+            "noisy_cells", "noise",
+            f"{len(loud)} case{'s' * (len(loud) != 1)} varied far more run to run than the "
+            f"median case (±{100 * loud[0].median_sd:.1f}%): {names}. Their contrasts use "
+            "their own spread (no pooling), so they are wide rather than wrong.",
+            float(len(loud)), None, None, len(cs), "cases", None, "warn",
+            [n.case for n in loud], metric="time"))
+    for ctl in controls:
+        out.append(control_finding(ctl))
+    return out
 
 
-def claim_findings(df: pd.DataFrame) -> list[Finding]:
-    return [claim_finding(c) for c in all_claims(df)]
+def control_finding(ctl: Control) -> Finding:
+    c = ctl.contrast
+    if c is None or c.diff.low is None:
+        return Finding("aa_control", "control",
+                       f"A/A control {ctl.case}: fewer than two blocks with both copies; no "
+                       "interval, so it checks nothing this run.", None, None, None, 0, "×",
+                       None, "warn", [ctl.case], metric="time", verdict=ONE_RUN)
+    r, lo, hi = math.exp(c.diff.estimate), math.exp(c.diff.low), math.exp(c.diff.high)
+    body = (f"A/A control {ctl.case} (the same case twice per block, at different positions): "
+            f"second copy / first {r:.3f}× (95% CI {lo:.3f}–{hi:.3f}×, {c.runs} blocks)")
+    if ctl.failed:
+        text = (f"{body}: beyond the ±{100 * TIME_MARGIN:g}% margin. Two runs of one case "
+                "differed, so the run's order or machine biased its timings: no time finding "
+                "of this run is called conclusive.")
+    else:
+        text = f"{body}: passes (its interval does not lie beyond ±{100 * TIME_MARGIN:g}%)."
+    return Finding("aa_control", "control", text, r, lo, hi, c.diff.n, "×", ctl.failed,
+                   "warn" if ctl.failed else "info", [ctl.case], metric="time",
+                   verdict="failed" if ctl.failed else "passed", family="control",
+                   margin=TIME_MARGIN, ci_level=LEVEL)
+
+
+def no_control_finding() -> Finding:
+    return Finding("aa_control", "control",
+                   "No A/A control in this run (a case run twice per block): nothing checks "
+                   "that the running order or the machine did not bias the time contrasts. "
+                   "The profiles add one with --control.", level="warn", metric="time")
 
 
 def claim_finding(c: ClaimResult) -> Finding:
@@ -241,23 +301,9 @@ def write_findings(findings: list[Finding], path: str | Path) -> Path:
     rows = []
     for f in findings:
         d = f.as_dict()
-        rows.append(_json_safe({**{k: d[k] for k in FIELDS_JSON}, **d}))
+        rows.append(json_safe({**{k: d[k] for k in FIELDS_JSON}, **d}))
     path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
-
-
-def _json_safe(v):
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_safe(x) for x in v]
-    if isinstance(v, float | np.floating):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def flops_scaling(df: pd.DataFrame) -> list[Finding]:
@@ -349,19 +395,6 @@ def pareto(summary: pd.DataFrame) -> list[Finding]:
     return out
 
 
-def timing_noise(summary: pd.DataFrame) -> list[Finding]:
-    spread = finite(summary["epoch_time_spread"])
-    n_epochs = finite(summary["epoch_time_n"])
-    if len(spread) == 0 or (len(n_epochs) and n_epochs.max() < 2):
-        return []
-    med = 100 * float(np.median(spread))
-    worst = summary.loc[pd.to_numeric(summary["epoch_time_spread"], errors="coerce").idxmax()]
-    text = (f"Timing noise: epoch times within a case spread by {med:.1f}% (median IQR/median "
-            f"over {len(spread)} cases; widest {100 * worst['epoch_time_spread']:.1f}% for "
-            f"{worst['case']}). Time differences smaller than this are not meaningful.")
-    return [Finding("timing_noise", "noise", text, med, None, None, len(spread), "%")]
-
-
 def settings(df: pd.DataFrame) -> list[Finding]:
     """Paired comparisons of settings (precision, mode, …) on the same architectures."""
     ok = df[df["status"].astype(str) == "ok"].copy()
@@ -403,14 +436,7 @@ def settings(df: pd.DataFrame) -> list[Finding]:
 
 
 def all_findings(df: pd.DataFrame, summary: pd.DataFrame | None = None) -> list[Finding]:
-    summary = summarize_cases(df) if summary is None else summary
-    out: list[Finding] = []
-    out += failures(df)
-    out += claim_findings(df)
-    out += factor_effects(df)
-    out += pareto(summary)
-    out += flops_scaling(df)
-    out += launch_bound(summary)
-    out += settings(df)
-    out += timing_noise(summary)
-    return out
+    """Every finding of the page, in page order (``reports.analysis.analyse`` builds them)."""
+    from .analysis import analyse
+
+    return analyse(df, summary=summary).findings

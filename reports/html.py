@@ -18,11 +18,12 @@ import jinja2
 import pandas as pd
 
 from . import compare as cmp_mod
+from . import safe_paths
 from .caveats import device_caveats
 from .findings import all_findings, write_findings
 from .lab4 import lab4_rows
 from .load import is_missing
-from .plots import all_plots, safe_id
+from .plots import ForestRow, all_plots, plot_forest, safe_id
 from .tables import (
     case_table,
     conditions,
@@ -34,12 +35,12 @@ from .tables import (
     write_tables,
 )
 from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
+from .traces import PERFETTO_HOWTO, breakdowns
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating the page with
 MAX_ARCH_OPEN = 6
 BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data")
-TRACE_PATTERNS = ("*.pt.trace.json.gz", "*.pt.trace.json", "*.json.gz")
 PROFILER_STEP_MARKER = "ProfilerStep"  # bench.profiling.STEP_MARKER (that module needs torch)
 # The case table's columns shown at a glance: what a case is, its speed and its accuracy. The
 # architecture's details (family, kernels, strides, ...) and the spread sit behind the table's
@@ -47,6 +48,11 @@ PROFILER_STEP_MARKER = "ProfilerStep"  # bench.profiling.STEP_MARKER (that modul
 # (reports/tests/test_browser.py measures it).
 GLANCE_COLUMNS = ("Run", "Case", "Params", "Epoch time, median (s)", "Images/s", "Test acc (%)",
                   "Time to target (s)", "Peak mem (MiB)", "GPU busy", "Status")
+EMPTY = "—"
+# The conditions that identify a run at a glance, in the strip above the fold; the full list is
+# one click away in a <details> (25 fields filled 1,600 px of a phone's screen before).
+STRIP_FIELDS = ("Device", "torch", "CUDA", "Dataset", "Precision", "Mode", "Epochs", "Batch size",
+                "Commit")
 
 
 def _env() -> jinja2.Environment:
@@ -108,33 +114,33 @@ def _image(path, page_dir: Path | None = None) -> dict | None:
 def _traces(df: pd.DataFrame, page_dir: Path | None = None) -> dict:
     """Trace folders per training, shown relative to each run's common trace root.
 
-    One ``tensorboard --logdir ROOT`` then opens every trace of the run side by side.
+    One ``tensorboard --logdir ROOT`` then opens every trace of the run side by side. Only
+    folders inside the run's results folder, found by its layout, are linked or listed
+    (reports/safe_paths.py); a record's own ``trace_dir`` is shown as text at most.
     """
     rows, roots = [], []
     for run, g in df.groupby("run", sort=False):
-        dirs = [d for d in g["trace_dir"] if isinstance(d, str) and d]
-        if not dirs:
+        found = [(r, safe_paths.trace_folder(r)) for _, r in g.iterrows()]
+        found = [(r, p) for r, p in found
+                 if p is not None or (isinstance(r["trace_dir"], str) and r["trace_dir"])]
+        if not found:
             continue
-        root = Path(os.path.commonpath(dirs)) if len(dirs) > 1 else Path(dirs[0]).parent
-        roots.append({"run": run, "path": str(root), "exists": root.is_dir()})
-        for _, r in g.iterrows():
-            d = r["trace_dir"]
-            if not isinstance(d, str) or not d:
+        dirs = [p for _, p in found if p is not None]
+        root = (Path(os.path.commonpath(dirs)) if len(dirs) > 1 else dirs[0].parent) \
+            if dirs else None
+        if root is not None:
+            roots.append({"run": run, "path": str(root), "exists": True})
+        for r, p in found:
+            if p is None:  # named by the record, not in the run's results folder
+                rows.append({"run": run, "case_id": r["case_id"], "path": r["trace_dir"],
+                             "shown": r["trace_dir"], "uri": None, "exists": False,
+                             "files": [], "more": 0})
                 continue
-            p = Path(d)
-            found: dict[str, Path] = {}  # name -> file, first pattern wins
-            if p.is_dir():
-                for pattern in TRACE_PATTERNS:
-                    for f in sorted(p.rglob(pattern)):
-                        found.setdefault(f.name, f)
-            files = [{"name": n, "href": _href(f, page_dir)} for n, f in found.items()]
-            try:
-                shown = str(p.relative_to(root))
-            except ValueError:
-                shown = d
-            rows.append({"run": run, "case_id": r["case_id"], "path": d, "shown": shown,
-                         "uri": _href(p, page_dir), "exists": p.is_dir(),
-                         "files": files[:5], "more": max(len(files) - 5, 0)})
+            traces = safe_paths.trace_files(p, safe_paths.results_root(r))
+            files = [{"name": f.name, "href": _href(f, page_dir)} for f in traces]
+            rows.append({"run": run, "case_id": r["case_id"], "path": str(p),
+                         "shown": str(p.relative_to(root)), "uri": _href(p, page_dir),
+                         "exists": True, "files": files[:5], "more": max(len(files) - 5, 0)})
     return {"rows": rows, "roots": roots}
 
 
@@ -186,7 +192,8 @@ def _archs(df: pd.DataFrame, page_dir: Path | None = None) -> list[dict]:
             return sum(not is_missing(r[c]) and r[c] != [] for c in
                        ("layers", "kernels_image", "feature_maps_image"))
         r = max((r for _, r in g.iterrows()), key=score)
-        images = [(label, _image(r[col], page_dir)) for label, col in
+        # Found by the layout inside the run's results folder, never at the record's path.
+        images = [(label, _image(safe_paths.artifact(r, col), page_dir)) for label, col in
                   (("First-layer kernels", "kernels_image"),
                    ("Feature maps", "feature_maps_image"))]
         desc = r["description"] if "description" in r.index else None
@@ -235,6 +242,87 @@ def _comparisons(df: pd.DataFrame, threshold: float, acc_threshold: float) -> li
     return out
 
 
+def _drop_empty_columns(t):
+    """The table without the columns whose every cell is "—" (a CPU run has no peak GPU memory
+    or GPU busy time, a short run may reach no target accuracy), and the names dropped."""
+    keep = [i for i in range(len(t.headers))
+            if not t.rows or any(row[i].text.strip() not in ("", EMPTY) for row in t.rows)]
+    dropped = [h for i, h in enumerate(t.headers) if i not in keep]
+    if dropped:
+        t.headers = [t.headers[i] for i in keep]
+        t.numeric = [t.numeric[i] for i in keep]
+        t.rows = [[row[i] for i in keep] for row in t.rows]
+        if t.subheaders:
+            t.subheaders = [t.subheaders[i] for i in keep]
+    return t, dropped
+
+
+def _verdict(unit: str, low, high, margin: float) -> str:
+    """A contrast's verdict from its interval and the practical margin (used until the
+    statistics' Analysis object hands verdicts over)."""
+    if low is None or high is None:
+        return "no interval"
+    lo_m, hi_m = (1 / (1 + margin), 1 + margin) if unit == "ratio" else (-margin, margin)
+    ref = 1.0 if unit == "ratio" else 0.0
+    if lo_m <= low and high <= hi_m:
+        return "within margin"
+    if low > ref:
+        return "slower" if unit == "ratio" else "more accurate"
+    if high < ref:
+        return "faster" if unit == "ratio" else "less accurate"
+    return "not resolvable"
+
+
+def forest_rows(findings, threshold: float, acc_threshold: float) -> list[ForestRow]:
+    """Adapter: today's factor-effect findings as forest-plot rows (time ratios and accuracy
+    differences in pp). The lead reconnects this to reports.analysis's Analysis object."""
+    rows = []
+    for f in findings:
+        if f.kind != "effect" or f.estimate is None or f.metric not in ("time", "accuracy"):
+            continue
+        unit = "ratio" if f.metric == "time" else "pp"
+        margin = threshold if unit == "ratio" else 100 * acc_threshold
+        rows.append(ForestRow(str(f.factor), str(f.step or f.key), float(f.estimate), f.ci_low,
+                              f.ci_high, margin, _verdict(unit, f.ci_low, f.ci_high, margin),
+                              unit))
+    return rows
+
+
+VERDICT_CLASS = {"slower": "bad", "less accurate": "bad", "faster": "good",
+                 "more accurate": "good"}
+
+
+def effect_verdicts(findings, threshold: float, acc_threshold: float) -> dict[str, dict]:
+    """Each step table row's verdict chip: finding key -> {text, cls}."""
+    out = {}
+    for f in findings:
+        if f.kind == "effect" and f.metric in ("time", "accuracy"):
+            unit = "ratio" if f.metric == "time" else "pp"
+            margin = threshold if unit == "ratio" else 100 * acc_threshold
+            v = _verdict(unit, f.ci_low, f.ci_high, margin)
+            out[f.key] = {"text": v, "cls": VERDICT_CLASS.get(v, "neutral")}
+    return out
+
+
+def _noise_line(findings) -> str | None:
+    """The one sentence on timing noise (and the A/A control, where the statistics give one):
+    the first noise finding; the statistics side defines the figure once."""
+    noise = [f for f in findings if f.kind == "noise"]
+    return noise[0].statement if noise else None
+
+
+def _strip(conds: list[dict]) -> list[tuple[str, str]]:
+    if not conds:
+        return []
+    items = {label: value for label, value, _ in conds[0]["items"]}
+    return [(k, items[k]) for k in STRIP_FIELDS if items.get(k) not in (None, EMPTY)]
+
+
+def _hta(df: pd.DataFrame) -> dict:
+    rows, skipped = breakdowns(df)
+    return {"rows": rows, "skipped": skipped}
+
+
 def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = TIME_THRESHOLD,
                   acc_threshold: float = ACC_THRESHOLD, comparisons: list[dict] | None = None,
                   page_dir: str | Path | None = None) -> str:
@@ -243,7 +331,14 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
     page_dir = Path(page_dir) if page_dir is not None else None
     summary = summarize_cases(df)
     runs = [str(r) for r in dict.fromkeys(df["run"])]
-    table = case_table(summary)
+    table, hidden = _drop_empty_columns(case_table(summary))
+    findings = all_findings(df, summary)
+    noise = _noise_line(findings)
+    # One noise figure on the page: the glance line; the other noise findings are left out.
+    findings = [f for f in findings if f.kind != "noise"]
+    plots = all_plots(df, summary)
+    pareto = next((p for p in plots if p.key == "pareto"), None)
+    conds = conditions(df)
     csv_cases = summary.to_csv(index=False).encode("utf-8")
     # The embedded runs.csv leaves out the bulky per-step/per-layer/per-op lists; --csv-dir
     # writes everything.
@@ -254,17 +349,25 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
                           + (f" and {len(runs) - 3} more" if len(runs) > 3 else ""),
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": runs, "n_rows": len(df), "n_cases": len(summary),
-        "conditions": conditions(df),
+        "conditions": conds,
+        "strip": _strip(conds),
         "caveats": device_caveats(df),
-        "findings": all_findings(df, summary),
+        "findings": findings,
+        "glance": {"forest": plot_forest(forest_rows(findings, threshold, acc_threshold)),
+                   "pareto": pareto, "noise": noise,
+                   "claims": [f for f in findings if f.kind == "claim"]},
+        "hidden_columns": hidden,
+        "effect_verdicts": effect_verdicts(findings, threshold, acc_threshold),
         "lab4": lab4_rows(df),
         "cases": table,
         "cases_detail": [h not in GLANCE_COLUMNS for h in table.headers],
         "modes": mode_table(summary),
         "csv_cases": _data_uri(csv_cases, "text/csv"),
         "csv_rows": _data_uri(csv_rows, "text/csv"),
-        "plots": all_plots(df, summary),
+        "plots": [p for p in plots if p.key != "pareto"],
         "traces": _traces(df, page_dir),
+        "hta": _hta(df),
+        "perfetto_howto": PERFETTO_HOWTO,
         "top_ops": _top_ops(df),
         "archs": _archs(df, page_dir),
         "failed": _failed(df),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bench.records import num
+from cnnbench.record import num
 
 from .claims import reported_text
 

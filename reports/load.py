@@ -1,10 +1,14 @@
 """Read runner output (pytest-benchmark JSON and the runner's JSONL) into one DataFrame.
 
-One row per (run, case, repeat); its columns are the record's fields (``bench.records.FIELDS``,
-the schema's one definition), then the derived ones. The runner writes the same record twice: as the
-benchmark's ``extra_info`` in pytest-benchmark's JSON (with timing ``stats``) and as a line of
-``results/<run_id>.jsonl`` (which also has the failed cases pytest-benchmark may not save). When
-both are given, rows with the same (run, case_id, repeat) are merged, the richer one winning.
+One row per (run, case, repeat); its columns are the record's fields (``cnnbench.record.FIELDS``,
+the schema's one definition), then the derived ones. A case's result is its line of
+``results/<run_id>.jsonl``; pytest-benchmark's JSON adds the timing ``stats``, joined on
+(run, case_id, repeat) (``_join``). Its ``extra_info`` holds the key and a few headline fields
+(``record.BENCHMARK_FIELDS``); older ones held the whole record, which still loads on its own.
+
+Everything read is untrusted: each record is validated field by field (``record.from_json``);
+a bad line, entry or file is skipped with one warning naming the file, the line and the field,
+and never stops the rest from loading.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.records import (
+from cnnbench.record import (
     FIELDS,
     MISSING,
     RecordError,
     from_json,
+    jsonl_lines,
+    loads,
     natural_key,
     num,
-    parse_jsonl_line,
+    short_repr,
     to_json,
 )
 
@@ -47,7 +53,7 @@ STATS_KEYS = ("min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "
               "iterations", "data")
 
 DERIVED_FIELDS = (
-    "run", "case", "source_file", "source_kind", "time_label",
+    "run", "case", "source_file", "source_kind", "results_dir", "time_label",
     "epoch_time_median_s", "epoch_time_iqr_s", "epoch_time_mean_s", "epoch_time_std_s",
     "epoch_time_q1_s", "epoch_time_q3_s", "epoch_time_n", "train_time_s",
     "mflops_per_image", "train_mflops_per_image", "kernel_max", "kernel_first", "stride_max",
@@ -93,7 +99,7 @@ def load_runs(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.Data
             f"no cnnbench runs found in {shown}: give pytest-benchmark JSON saved by "
             "`pytest bench/ --benchmark-save=NAME` (.benchmarks/), results/<run_id>.jsonl, or a "
             "directory holding them")
-    rows = _dedupe([_derive(r) for r in records])
+    rows = [_derive(r) for r in _join(records)]
     return _frame(rows)
 
 
@@ -130,36 +136,47 @@ def _scan(root: Path) -> Iterator[Path]:
 
 
 def _read_file(path: Path) -> list[dict]:
+    if path.suffix == ".jsonl":
+        return _read_jsonl(path)
     try:
         text = path.read_text(encoding="utf-8")
+        doc = loads(text)
     except (OSError, UnicodeDecodeError) as e:
         warnings.warn(f"{path}: unreadable ({e}), skipped", stacklevel=4)
         return []
-    if path.suffix == ".jsonl":
-        return _read_jsonl(path, text)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
+    except ValueError as e:
         if path.suffix != ".json" and "\n" in text.strip():
-            return _read_jsonl(path, text)
-        warnings.warn(f"{path}: not valid JSON ({e.msg} at line {e.lineno}), skipped",
+            return _read_jsonl(path)
+        where = f" at line {e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
+        warnings.warn(f"{path}: not valid JSON ({getattr(e, 'msg', e)}{where}), skipped",
                       stacklevel=4)
         return []
-    base = path.parent.resolve()
+    base = results_dir_of(path)
     if isinstance(doc, dict) and isinstance(doc.get("benchmarks"), list):
         return _read_benchmark(path, doc, base)
     if isinstance(doc, dict) and _is_record(doc):
-        return [_normalize(doc, path, base, "json")]
+        return [r for r in [_normalize(doc, f"{path}", base, "json", path)] if r]
     if isinstance(doc, list) and doc and all(isinstance(d, dict) and _is_record(d) for d in doc):
-        return [_normalize(d, path, base, "json") for d in doc]
+        return [r for i, d in enumerate(doc, start=1)
+                if (r := _normalize(d, f"{path}: item {i}", base, "json", path))]
     warnings.warn(f"{path}: not pytest-benchmark JSON or a cnnbench record, skipped",
                   stacklevel=4)
     return []
 
 
+def results_dir_of(path: Path) -> Path:
+    """The results folder a file belongs to: a JSONL's own folder; for pytest-benchmark's
+    ``<results>/benchmarks/<machine>/NNNN_<run>.json``, the folder above ``benchmarks``."""
+    folder = path.parent.resolve()
+    if path.suffix == ".json" and folder.parent.name == "benchmarks":
+        return folder.parent.parent
+    return folder
+
+
 def _resolve(v, base: Path):
-    """A record's path: absolute as the runner writes it; a relative one (hand-made or moved
-    fixtures) is relative to the folder of the file it came from."""
+    """A record's path, for display: relative ones (as the runner writes them) are relative to
+    the results folder. The report embeds and links files found by the layout only
+    (reports/safe_paths.py), never these."""
     if isinstance(v, str) and v and not os.path.isabs(v):
         return os.path.normpath(os.path.join(base, v))
     return v
@@ -169,58 +186,88 @@ def _is_record(d: dict) -> bool:
     return isinstance(d, dict) and bool(d.get("case_id") or d.get("arch"))
 
 
-def _read_jsonl(path: Path, text: str) -> list[dict]:
+def _read_jsonl(path: Path) -> list[dict]:
     base = path.parent.resolve()
     out = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        rec, torn = parse_jsonl_line(line)
-        if torn:
-            what = "line skipped" if rec is MISSING else "torn start skipped, record read"
-            warnings.warn(f"{path}:{lineno}: {torn} bytes of a torn write, {what}",
-                          stacklevel=5)
-        if rec is MISSING:
-            continue
-        if not isinstance(rec, dict) or not _is_record(rec):
-            warnings.warn(f"{path}:{lineno}: not a cnnbench record, line skipped", stacklevel=5)
-            continue
-        out.append(_normalize(rec, path, base, "jsonl"))
+    try:
+        for lineno, rec, problem in jsonl_lines(path):
+            where = f"{path}:{lineno}"
+            if problem:
+                warnings.warn(f"{where}: {problem}", stacklevel=5)
+            if rec is MISSING:
+                continue
+            if not isinstance(rec, dict) or not _is_record(rec):
+                warnings.warn(f"{where}: not a cnnbench record, line skipped", stacklevel=5)
+                continue
+            row = _normalize(rec, where, base, "jsonl", path)
+            if row is not None:
+                out.append(row)
+    except OSError as e:
+        warnings.warn(f"{path}: unreadable ({e}), skipped", stacklevel=4)
     if not out:
         warnings.warn(f"{path}: no cnnbench records, skipped", stacklevel=4)
     return out
 
 
+def _text(v) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def _stats_problem(stats) -> str | None:
+    """Why a benchmark entry's ``stats`` are not pytest-benchmark's numbers, or None."""
+    if not isinstance(stats, dict):
+        return "'stats' is not an object"
+    for k, v in stats.items():
+        if k == "outliers":  # "1;0": pytest-benchmark's text
+            ok = v is None or isinstance(v, str)
+        else:
+            values = v if k == "data" and isinstance(v, list) else [v]
+            ok = all(x is None or (type(x) in (int, float) and num(x) is not None)
+                     for x in values)
+        if not ok:
+            return f"field 'stats.{k}': {short_repr(v)} is not pytest-benchmark's"
+    return None
+
+
 def _read_benchmark(path: Path, doc: dict, base: Path) -> list[dict]:
-    machine = doc.get("machine_info") or {}
-    commit = doc.get("commit_info") or {}
+    machine, commit = doc.get("machine_info"), doc.get("commit_info")
+    for name, value in (("machine_info", machine), ("commit_info", commit)):
+        if value is not None and not isinstance(value, dict):
+            warnings.warn(f"{path}: field {name!r} is not an object, ignored", stacklevel=5)
+    machine = machine if isinstance(machine, dict) else {}
+    commit = commit if isinstance(commit, dict) else {}
+    cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
     out, foreign = [], 0
-    for b in doc["benchmarks"]:
-        if not isinstance(b, dict):
-            foreign += 1
-            continue
-        extra = b.get("extra_info")
+    for i, b in enumerate(doc["benchmarks"], start=1):
+        extra = b.get("extra_info") if isinstance(b, dict) else None
         if not isinstance(extra, dict) or not _is_record(extra):
             foreign += 1
             continue
+        where = f"{path}: benchmark {i}"
+        stats = b.get("stats", {})
+        problem = _stats_problem(stats)
+        if problem:
+            warnings.warn(f"{where}: {problem}, skipped", stacklevel=5)
+            continue
         rec = dict(extra)
         if not rec.get("case_id"):
-            rec["case_id"] = b.get("param") or b.get("name")
-        stats = b.get("stats") if isinstance(b.get("stats"), dict) else {}
-        for k, v in stats.items():
-            rec[f"stats_{k}"] = v
-        rec.update({
-            "bench_name": b.get("name"), "bench_fullname": b.get("fullname"),
-            "bench_group": b.get("group"), "bench_param": b.get("param"),
-            "bench_params": b.get("params"),
-            "bench_datetime": doc.get("datetime"), "bench_version": doc.get("version"),
-            "machine_node": machine.get("node"),
-            "machine_cpu": (machine.get("cpu") or {}).get("brand_raw")
-            if isinstance(machine.get("cpu"), dict) else None,
-            "commit_id": commit.get("id"), "commit_branch": commit.get("branch"),
-            "commit_dirty": commit.get("dirty"),
+            rec["case_id"] = _text(b.get("param")) or _text(b.get("name"))
+        joined = {f"stats_{k}": v for k, v in stats.items()}
+        joined.update({
+            "bench_name": _text(b.get("name")), "bench_fullname": _text(b.get("fullname")),
+            "bench_group": _text(b.get("group")), "bench_param": _text(b.get("param")),
+            "bench_params": b.get("params") if isinstance(b.get("params"), dict) else None,
+            "bench_datetime": _text(doc.get("datetime")),
+            "bench_version": _text(doc.get("version")),
+            "machine_node": _text(machine.get("node")),
+            "machine_cpu": _text(cpu.get("brand_raw")),
+            "commit_id": _text(commit.get("id")), "commit_branch": _text(commit.get("branch")),
+            "commit_dirty": commit.get("dirty") if isinstance(commit.get("dirty"), bool) else None,
         })
-        out.append(_normalize(rec, path, base, "pytest-benchmark"))
+        row = _normalize(rec, where, base, "pytest-benchmark", path)
+        if row is not None:
+            row["_joined"] = joined
+            out.append(row)
     if foreign:
         warnings.warn(f"{path}: {foreign} benchmark entr{'y' if foreign == 1 else 'ies'} "
                       "without a cnnbench record in extra_info skipped", stacklevel=5)
@@ -229,23 +276,25 @@ def _read_benchmark(path: Path, doc: dict, base: Path) -> list[dict]:
     return out
 
 
-def _normalize(raw: dict, path: Path, base: Path, kind: str) -> dict | None:
+def _normalize(raw: dict, where: str, base: Path, kind: str, path: Path) -> dict | None:
     """The record validated and upgraded (every schema field present), plus where it came
-    from and its case key; None, with a warning, for what is no record this code can read."""
+    from and its case key; None, with one warning naming the place and the field, for what is
+    no record this code can read."""
     try:
         record = from_json(raw)
     except RecordError as e:
-        warnings.warn(f"{path}: {raw.get('case_id') or raw.get('arch')}: {e}, skipped",
-                      stacklevel=5)
+        name = raw.get("case_id") or raw.get("arch")
+        label = f" {short_repr(name)}:" if isinstance(name, str) else ""
+        warnings.warn(f"{where}:{label} {e}, skipped", stacklevel=6)
         return None
     rec = to_json(record)
     rec["case"] = record.case_key
     for field in PATH_FIELDS:
         rec[field] = _resolve(rec.get(field), base)
-    if isinstance(rec.get("trace_files"), list):
-        rec["trace_files"] = [_resolve(v, base) for v in rec["trace_files"]]
+    rec["trace_files"] = [_resolve(v, base) for v in rec["trace_files"]]
     rec["source_file"] = str(path)
     rec["source_kind"] = kind
+    rec["results_dir"] = str(base)
     rec["run"] = rec.get("run_id") or _SAVE_PREFIX.sub("", path.stem)
     return rec
 
@@ -318,47 +367,37 @@ def _scaled(v, factor: float) -> float | None:
     return None if f is None else f * factor
 
 
-# ---------------------------------------------------------------- de-duplication
+# ---------------------------------------------------------------- joining the two files
 
 
-def _info(rec: dict) -> int:
-    return sum(1 for v in rec.values() if not is_missing(v) and v != [] and v != {})
-
-
-def _dedupe(records: list[dict]) -> list[dict]:
-    """Merge records of the same (run, case_id, repeat): the same measurement from two files is
-    merged (the richer one wins, gaps filled); of two measurements (a reused run id) the newest
-    wins."""
-    by_key: dict[tuple, dict] = {}
-    order: list[tuple] = []
+def _join(records: list[dict]) -> list[dict]:
+    """One row per (run, case_id, repeat). The JSONL line is the case's result: a
+    pytest-benchmark entry with the same key adds its timing ``stats`` (and where it ran) and
+    nothing else. A benchmark entry with no JSONL line (the JSONL was not given, or an old
+    JSON whose ``extra_info`` held the whole record) stands as the record. Two records of one
+    key from the same kind of file are two measurements (a reused run id, before reuse was
+    refused): the newest wins whole, never mixed."""
+    lines: dict[tuple, dict] = {}
+    benches: dict[tuple, dict] = {}
     for rec in records:
         key = (rec["run"], rec["case_id"], rec["repeat"])
-        if key not in by_key:
-            by_key[key] = rec
-            order.append(key)
-            continue
-        old = by_key[key]
-        if _two_measurements(old, rec):
-            # Two measurements (a reused run id): the newest wins whole; mixing them would
-            # show numbers no run produced.
-            by_key[key] = max(old, rec, key=_measured_at)
-            continue
-        first, second = (rec, old) if _rank(rec) > _rank(old) else (old, rec)
-        merged = dict(first)
-        for k, v in second.items():
-            if k not in merged or is_missing(merged[k]) or merged[k] in ([], {}):
-                merged[k] = v
-        # Each file resolved relative paths against its own directory; keep the one that exists.
-        for field in PATH_FIELDS:
-            a, b = first.get(field), second.get(field)
-            if isinstance(a, str) and isinstance(b, str) and not os.path.exists(a) \
-                    and os.path.exists(b):
-                merged[field] = b
-        files = [first["source_file"], second["source_file"]]
-        merged["source_files"] = sorted(set(files + list(first.get("source_files") or [])
-                                            + list(second.get("source_files") or [])))
-        by_key[key] = merged
-    return [by_key[k] for k in order]
+        held = lines if rec["source_kind"] != "pytest-benchmark" else benches
+        if key not in held or _measured_at(rec) >= _measured_at(held[key]):
+            held[key] = rec
+    rows = []
+    for key in dict.fromkeys((r["run"], r["case_id"], r["repeat"]) for r in records):
+        row, bench = lines.get(key), benches.get(key)
+        if row is None:
+            row, bench = bench, None
+        joined = dict(row.pop("_joined", None) or {})
+        files = [row["source_file"]]
+        if bench is not None:
+            joined.update(bench.get("_joined") or {})
+            files.append(bench["source_file"])
+        row.update(joined)
+        row["source_files"] = files
+        rows.append(row)
+    return rows
 
 
 def _measured_at(rec: dict) -> tuple[str, str]:
@@ -367,21 +406,7 @@ def _measured_at(rec: dict) -> tuple[str, str]:
                  for k in ("started_at", "finished_at"))
 
 
-def _two_measurements(a: dict, b: dict) -> bool:
-    """Whether two records of one key are two runs, not one run read from two files (the
-    JSONL and pytest-benchmark's JSON carry the same started_at; finished_at tells two runs
-    that started in the same second apart)."""
-    return any(x and y and x != y for x, y in zip(_measured_at(a), _measured_at(b), strict=True))
-
-
-def _rank(rec: dict) -> tuple:
-    # Ties go to the pytest-benchmark row: its stats are what the JSONL lacks.
-    return (_info(rec), rec.get("source_kind") == "pytest-benchmark")
-
-
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    for r in rows:
-        r.setdefault("source_files", [r["source_file"]])
     df = pd.DataFrame.from_records(rows)
     for col in FIELDS + DERIVED_FIELDS:
         if col not in df.columns:

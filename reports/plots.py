@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 
@@ -27,7 +28,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import LogFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402,E501
 
 from .analysis import pareto_front, short_labels  # noqa: E402
 from .load import natural_key, num  # noqa: E402
@@ -47,6 +48,9 @@ class Plot:
     svg: str | None = None
     note: str | None = None  # why it was skipped, or what was left out
     caption: str = ""
+    # The drawn figure, for tests that check what the SVG cannot say cheaply (tick labels,
+    # overlapping text); the page uses only ``svg``.
+    fig: Figure | None = field(default=None, repr=False, compare=False)
 
 
 # ---------------------------------------------------------------- rendering helpers
@@ -100,23 +104,69 @@ def _ok(summary: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["status"].astype(str).str.startswith("ok")]
 
 
-class _PlainLogFormatter(LogFormatter):
-    """LogFormatter's choice of which ticks to label, with plain numbers: 0.6, 20, 1e+06."""
+def compact_number(x: float) -> str:
+    """A tick label: 0.05, 2, 300, 20k, 1.5M (no mathtext, no "1e+06")."""
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return f"{x / div:.3g}{suffix}"
+    return f"{x:.3g}"
 
-    def _num_to_string(self, x, vmin, vmax):
-        return f"{x:.3g}"
+
+class LabelledLogLocator(LogLocator):
+    """Major ticks on a log axis that always carry a label, whatever the span.
+
+    matplotlib's default labels decades only: an epoch-time axis from 0.4 to 3 s then has one
+    labelled tick (1), and nothing above it. Here ticks are 1-2-5 per decade up to 3 decades,
+    decades beyond (a 5-inch axis holds about 10 labels), and a plain linear set when fewer than
+    two 1-2-5 ticks fall in view (a 1.1-1.8 s axis).
+    """
+
+    def tick_values(self, vmin, vmax):
+        if vmin > vmax:
+            vmin, vmax = vmax, vmin
+        if not (vmin > 0 and math.isfinite(vmax)):
+            return super().tick_values(vmin, vmax)
+        span = math.log10(vmax / vmin)
+        self.set_params(subs=(1.0, 2.0, 5.0) if span <= 3 else (1.0,))
+        ticks = super().tick_values(vmin, vmax)
+        if ((ticks >= vmin) & (ticks <= vmax)).sum() < 2:
+            ticks = MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]).tick_values(vmin, vmax)
+            ticks = ticks[ticks > 0]
+        return ticks
 
 
 def _log(ax, axis: str = "x") -> None:
-    """Log scale with plain-text tick labels.
+    """Log scale whose every major tick is labelled, in plain text.
 
     The default log formatter writes mathtext ("$10^{0}$"), which needs text.parse_math; that
-    stays off so a '$' in a case name is shown as is.
+    stays off so a '$' in a case name is shown as is. Minor ticks stay unlabelled: labelling
+    them is what made the parameters axis's labels overlap.
     """
     a = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-    a.set_major_formatter(_PlainLogFormatter(base=10))
-    a.set_minor_formatter(_PlainLogFormatter(base=10, labelOnlyBase=False))
+    a.set_major_locator(LabelledLogLocator(base=10))
+    a.set_major_formatter(FuncFormatter(lambda x, _pos: compact_number(x)))
+    a.set_minor_formatter(NullFormatter())
+
+
+def _acc_axis(ax, values, low=None, high=None, axis: str = "y") -> None:
+    """An accuracy axis in %, never past [0, 100]: a 95% interval that spills over (few seeds,
+    a wide t quantile) is cut at the bound, and the view leaves 3 pp of air around the data."""
+    v = finite(pd.concat([pd.Series(values, dtype=float),
+                          pd.Series(low if low is not None else [], dtype=float),
+                          pd.Series(high if high is not None else [], dtype=float)]))
+    if len(v) == 0:
+        lo, hi = 0.0, 100.0
+    else:
+        lo, hi = max(0.0, float(v.min()) - 3), min(100.0, float(v.max()) + 3)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
+
+
+def _clipped_err(acc, ci) -> list[np.ndarray]:
+    """Asymmetric error bars for accuracy ± ci (in %) that stop at 0 and 100."""
+    acc = np.asarray(acc, dtype=float)
+    ci = np.nan_to_num(np.asarray(ci, dtype=float))
+    return [np.minimum(ci, acc).clip(0), np.minimum(ci, 100 - acc).clip(0)]
 
 
 def _log_if_wide(ax, values, axis: str = "x") -> None:
@@ -144,15 +194,17 @@ def plot_pareto(summary: pd.DataFrame) -> Plot:
     ok["acc_pct"] = 100 * ok["test_acc_mean"]
     palette = family_palette(summary["family"])
     with matplotlib.rc_context(_rc(p.key)):
-        fig = Figure(figsize=(8.5, 5.2))
+        # 6.6 in: half of the first screen at 1400 px, so the forest plot fits beside it.
+        fig = Figure(figsize=(6.6, 4.6))
         ax = fig.subplots()
         multi = ok["run"].nunique() > 1
         sns.scatterplot(data=ok, x="train_time_s", y="acc_pct", hue="family", palette=palette,
                         style="run" if multi else None, s=60, ax=ax, zorder=3)
         err = 100 * pd.to_numeric(ok["test_acc_ci95"], errors="coerce")
         if np.isfinite(err).any():
-            ax.errorbar(ok["train_time_s"], ok["acc_pct"], yerr=err.fillna(0), fmt="none",
-                        ecolor="0.6", elinewidth=1, zorder=2)
+            ax.errorbar(ok["train_time_s"], ok["acc_pct"], fmt="none",
+                        yerr=_clipped_err(ok["acc_pct"], err), ecolor="0.6", elinewidth=1,
+                        zorder=2)
         for i, (_, g) in enumerate(ok.groupby("run", sort=False)):
             front = pareto_front(g, "train_time_s", "acc_pct")
             ax.plot(front["train_time_s"], front["acc_pct"], drawstyle="steps-post",
@@ -166,8 +218,10 @@ def plot_pareto(summary: pd.DataFrame) -> Plot:
         _log_if_wide(ax, ok["train_time_s"])
         ax.set_xlabel(_time_axis(ok, "Training time, all timed epochs"))
         ax.set_ylabel("Test accuracy (%)")
+        _acc_axis(ax, ok["acc_pct"], ok["acc_pct"] - err.fillna(0), ok["acc_pct"] + err.fillna(0))
         ax.legend(fontsize=8, loc="best")
-        p.svg = _with_titles(_svg(fig), titles)
+        fig.tight_layout()
+        p.svg, p.fig = _with_titles(_svg(fig), titles), fig
     if len(ok) == 1:
         p.note = "Only one finished case: the frontier is that single point."
     return p
@@ -194,6 +248,96 @@ def _with_titles(svg: str, titles: dict[str, str]) -> str:
         tag = f'<g id="{gid}">'
         svg = svg.replace(tag, f"{tag}\n   <title>{html.escape(text)}</title>", 1)
     return svg
+
+
+@dataclass
+class ForestRow:
+    """One contrast for the forest plot: plain numbers, whoever computed them.
+
+    ``unit`` "ratio": estimate and interval are time ratios (1 = no change) and ``margin`` is
+    relative (0.10: ±10% is practically nothing); "pp": accuracy differences in percentage
+    points, ``margin`` in pp. ``low``/``high`` are the corrected interval, None when there is
+    none (one seed, one epoch)."""
+
+    family: str
+    label: str
+    estimate: float
+    low: float | None
+    high: float | None
+    margin: float
+    verdict: str
+    unit: str  # ratio | pp
+
+
+# A verdict's colour: words that say the contrast costs time or accuracy read as bad, words that
+# say it gains read as good, anything else (not resolvable, within the margin) as neutral grey.
+VERDICT_COLOURS = (("worse", "#b42318"), ("slower", "#b42318"), ("contradicted", "#b42318"),
+                   ("less accurate", "#b42318"), ("faster", "#1a7f37"), ("better", "#1a7f37"),
+                   ("more accurate", "#1a7f37"), ("supported", "#1a7f37"))
+FOREST_CAPTION = ("Every contrast of the run: a point is the estimate, the bar its corrected 95% "
+                  "interval, the shaded band the practical margin (a change inside it is too "
+                  "small to matter). Time as a ratio of epoch times on a log axis (right of 1: "
+                  "slower); accuracy as a difference in percentage points (right of 0: more "
+                  "accurate). Colour: the verdict.")
+
+
+def verdict_colour(verdict: str) -> str:
+    v = verdict.lower()
+    return next((c for word, c in VERDICT_COLOURS if word in v), "0.45")
+
+
+def plot_forest(rows: list[ForestRow]) -> Plot:
+    """One forest plot of every contrast: a time-ratio panel and an accuracy-pp panel, stacked
+    (so it stays one column wide: 5 in, readable on a phone without scrolling)."""
+    p = Plot("forest", "Every contrast at a glance", caption=FOREST_CAPTION)
+    panels = [(u, [r for r in rows if r.unit == u]) for u in ("ratio", "pp")]
+    panels = [(u, rs) for u, rs in panels if rs]
+    if not panels:
+        p.note = "Skipped: no contrasts (no two finished cases differ in one factor alone)."
+        return p
+    heights = [len(rs) + 1.5 for _, rs in panels]
+    with matplotlib.rc_context(_rc(p.key)):
+        fig = Figure(figsize=(5.0, 0.9 + 0.27 * sum(heights)))
+        axes = fig.subplots(len(panels), 1, squeeze=False,
+                            gridspec_kw={"height_ratios": heights})[:, 0]
+        for ax, (unit, rs) in zip(axes, panels, strict=True):
+            _forest_panel(ax, unit, rs)
+        fig.tight_layout()
+        p.svg, p.fig = _svg(fig), fig
+    return p
+
+
+def _forest_panel(ax, unit: str, rows: list[ForestRow]) -> None:
+    ref = 1.0 if unit == "ratio" else 0.0
+    margin = max((r.margin for r in rows), default=0.0)
+    if unit == "ratio":
+        ax.axvspan(1 / (1 + margin), 1 + margin, color="0.88", zorder=0)
+    else:
+        ax.axvspan(-margin, margin, color="0.88", zorder=0)
+    ax.axvline(ref, color="0.35", lw=0.8, zorder=1)
+    y = np.arange(len(rows))
+    values = []
+    for i, r in enumerate(rows):
+        colour = verdict_colour(r.verdict)
+        if r.low is not None and r.high is not None:
+            ax.plot([r.low, r.high], [i, i], color=colour, lw=2, solid_capstyle="butt", zorder=2)
+            values += [r.low, r.high]
+        ax.plot([r.estimate], [i], "o", color=colour, ms=5, zorder=3,
+                mfc=colour if r.low is not None else "white")
+        values.append(r.estimate)
+    labels = [f"{r.family}: {r.label}" for r in rows]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    if unit == "ratio":
+        v = [x for x in values if x > 0] + [1 / (1 + margin), 1 + margin]
+        ax.set_xlim(min(v) / 1.15, max(v) * 1.15)
+        _log(ax, "x")
+        ax.set_xlabel("Epoch-time ratio (log; >1 slower)")
+    else:
+        half = max([abs(x) for x in values] + [margin]) * 1.1
+        ax.set_xlim(-half, half)
+        ax.set_xlabel("Test-accuracy difference (pp)")
 
 
 FACTORS = [("depth", "Depth (conv blocks)"), ("kernel_max", "Kernel size"),
@@ -269,8 +413,8 @@ def plot_factors(summary: pd.DataFrame) -> Plot:
                               color=colors[i], label=glabel)
                 acc = 100 * g["test_acc_mean"].astype(float)
                 ci = (100 * g["test_acc_ci95"].astype(float)).fillna(0)
-                a_ax.errorbar(x, acc, yerr=ci, marker="o", ms=4, lw=1.4, capsize=3,
-                              color=colors[i], label=glabel)
+                a_ax.errorbar(x, acc, yerr=_clipped_err(acc, ci), marker="o", ms=4, lw=1.4,
+                              capsize=3, color=colors[i], label=glabel)
             levels = sorted(grid[factor].dropna().astype(float).unique())
             for ax in (t_ax, a_ax):
                 ax.set_xticks(levels)
@@ -278,9 +422,12 @@ def plot_factors(summary: pd.DataFrame) -> Plot:
             _log(t_ax, "y")
             t_ax.set_ylabel(_time_axis(grid))
             a_ax.set_ylabel("Test accuracy (%)")
+            acc = 100 * grid["test_acc_mean"].astype(float)
+            ci = (100 * grid["test_acc_ci95"].astype(float)).fillna(0)
+            _acc_axis(a_ax, acc, acc - ci, acc + ci)
             t_ax.set_title(f"vs {label.split(' (')[0].lower()}")
             t_ax.legend(fontsize=7, title="held fixed", title_fontsize=7, loc="best")
-        p.svg = _finish(fig)
+        p.svg, p.fig = _finish(fig), fig
     missing = [label for f, label in FACTORS if f not in {pn[0] for pn in panels}]
     if missing:
         notes.append("No comparable grid cases for: " + ", ".join(missing) + ".")
@@ -325,39 +472,57 @@ def plot_curves(df: pd.DataFrame) -> Plot:
                      f"more than {MAX_CURVE_HUES} cases, coloured by family). Failed cases are "
                      "included up to where they stopped.")
     data = _curve_frame(_with_labels(df))
-    if data.empty or data[["val_loss", "val_acc"]].notna().sum().sum() == 0:
+    panels = [(y, label) for y, label in (("val_loss", "Validation loss"),
+                                          ("val_acc", "Validation accuracy (%)"))
+              if not data.empty and np.isfinite(data[y]).any()]
+    if not panels:
         p.note = "Skipped: no per-epoch validation loss or accuracy recorded."
         return p
     palette = family_palette(df["family"])
     with matplotlib.rc_context(_rc(p.key)):
-        fig = Figure(figsize=(11, 4.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        # A panel per recorded metric only: an empty "not recorded" panel says nothing.
+        fig = Figure(figsize=(5.5 * len(panels), 4.4))
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
         kw = _hue_args(data, palette)
         few = data["label"].nunique() <= MAX_CURVE_HUES
-        for ax, y, ylabel in ((ax1, "val_loss", "Validation loss"),
-                              (ax2, "val_acc", "Validation accuracy (%)")):
+        for ax, (y, ylabel) in zip(axes, panels, strict=True):
             d = data[np.isfinite(data[y])]
-            if d.empty:
-                ax.text(0.5, 0.5, "not recorded", ha="center", transform=ax.transAxes)
-                continue
             sns.lineplot(data=d, x="epoch", y=y, marker="o" if few else None, ms=4, errorbar=None,
-                     ax=ax, **kw)
+                         ax=ax, **kw)
             ax.set_ylabel(ylabel)
             ax.set_xlabel("Epoch")
             ax.xaxis.get_major_locator().set_params(integer=True)
-        _log(ax1, "y")
-        if ax1.get_legend():
-            ax1.get_legend().remove()
-        p.svg = _finish(fig, ax2, title=None)
+            if y == "val_loss":
+                _log(ax, "y")
+            else:
+                _acc_axis(ax, d[y])
+            if ax is not axes[-1] and ax.get_legend():
+                ax.get_legend().remove()
+        p.svg, p.fig = _finish(fig, axes[-1], title=None), fig
+    missing = [label for y, label in (("val_loss", "validation loss"),
+                                      ("val_acc", "validation accuracy"))
+               if y not in {y for y, _ in panels}]
+    if missing:
+        p.note = f"Not recorded: {', '.join(missing)}."
     return p
 
 
-STEPS_CAPTION = ("Step losses as recorded (the runner may average them into fewer points); x is "
-                 "the position in training in epochs.")
+STEPS_CAPTION = ("One panel per family; each case's recorded step losses smoothed by a running "
+                 "median over 1/10 of its points (thin lines), the family's median over cases "
+                 "thick. x is the position in training in epochs.")
+STEP_PANEL_COLS = 3
+# A running median over this share of a curve's points: wide enough to flatten batch-to-batch
+# noise (a 64-image batch's loss varies by about ±20%), narrow enough to keep the first epoch's
+# fast drop.
+STEP_SMOOTH_SHARE = 0.1
 
 
-def plot_steps(df: pd.DataFrame) -> Plot:
-    p = Plot("steps", "Training loss per step", caption=STEPS_CAPTION)
+def _smooth(v: np.ndarray) -> np.ndarray:
+    w = max(1, int(round(len(v) * STEP_SMOOTH_SHARE)))
+    return pd.Series(v).rolling(w, center=True, min_periods=1).median().to_numpy()
+
+
+def _step_frame(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, r in _with_labels(df).iterrows():
         steps = finite(r["train_loss_steps"]) if isinstance(r["train_loss_steps"], list) else []
@@ -366,31 +531,52 @@ def plot_steps(df: pd.DataFrame) -> Plot:
         n_ep = len(r["epoch_times_s"]) if isinstance(r["epoch_times_s"], list) else None
         n_ep = n_ep or num(r["epochs"]) or 1
         xs = np.arange(1, len(steps) + 1) * (float(n_ep) / len(steps))
+        steps = _smooth(steps)
         if len(steps) > MAX_STEP_POINTS:  # thin out: hundreds of curves × thousands of points
             keep = np.linspace(0, len(steps) - 1, MAX_STEP_POINTS).round().astype(int)
             xs, steps = xs[keep], steps[keep]
-        rows += [{"label": r["_label"], "family": r["family"], "unit": r["_unit"], "x": x,
+        rows += [{"label": r["_label"], "family": str(r["family"]), "unit": r["_unit"], "x": x,
                   "loss": v} for x, v in zip(xs, steps, strict=True)]
     data = pd.DataFrame(rows)
+    return data[data["loss"] > 0] if len(data) else data
+
+
+def plot_steps(df: pd.DataFrame) -> Plot:
+    p = Plot("steps", "Training loss per step, by family", caption=STEPS_CAPTION)
+    data = _step_frame(df)
     if data.empty:
         p.note = "Skipped: no step-level losses (train_loss_steps) recorded."
         return p
-    data = data[data["loss"] > 0]
     palette = family_palette(df["family"])
+    fams = [f for f in palette if f in set(data["family"])]
+    ncols = min(STEP_PANEL_COLS, len(fams))
+    nrows = math.ceil(len(fams) / ncols)
     with matplotlib.rc_context(_rc(p.key)):
-        fig = Figure(figsize=(11, 4.0))
-        ax = fig.subplots()
-        kw = _hue_args(data, palette)
-        if "units" in kw:  # hundreds of long lines: raster them (axes and text stay vector)
-            kw["rasterized"] = True
-        kw.setdefault("units", "unit")
-        kw["estimator"] = None
-        kw.setdefault("lw", 0.9)
-        sns.lineplot(data=data, x="x", y="loss", errorbar=None, ax=ax, **kw)
-        _log(ax, "y")
-        ax.set_xlabel("Training progress (epochs)")
-        ax.set_ylabel("Training loss")
-        p.svg = _finish(fig, ax, title=None)
+        fig = Figure(figsize=(3.8 * ncols, 3.0 * nrows + 0.4))
+        axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+        for ax, fam in zip(axes, fams, strict=False):
+            d = data[data["family"] == fam]
+            for _, g in d.groupby("unit", sort=False):
+                ax.plot(g["x"], g["loss"], color=palette[fam], lw=0.7, alpha=0.35,
+                        rasterized=d["unit"].nunique() > 20)
+            # The family's median curve on a common grid of training progress.
+            grid_x = np.linspace(d["x"].min(), d["x"].max(), 60)
+            curves = [np.interp(grid_x, g["x"], g["loss"], left=np.nan, right=np.nan)
+                      for _, g in d.groupby("unit", sort=False) if len(g) > 1]
+            if curves:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+                    med = np.nanmedian(np.vstack(curves), axis=0)
+                ax.plot(grid_x, med, color=palette[fam], lw=2.2)
+            n = d["unit"].nunique()
+            ax.set_title(f"{fam} ({n} training{'s' if n != 1 else ''})", fontsize=9)
+            ax.set_xlabel("Training progress (epochs)")
+        for ax in axes[len(fams):]:
+            ax.remove()  # no empty panels
+        _log(axes[0], "y")
+        for row in range(nrows):
+            axes[row * ncols].set_ylabel("Training loss")
+        p.svg, p.fig = _finish(fig), fig
     return p
 
 
@@ -434,15 +620,14 @@ def plot_study_curves(df: pd.DataFrame) -> Plot:
         p.note = ("Skipped: no evaluation schedule with more than one point (eval_steps) and no "
                   "per-step training accuracy (train_accuracy_steps) recorded.")
         return p
+    panels = [(data, ylabel, marker) for data, ylabel, marker in
+              ((evals, "Evaluation accuracy (%)", "o"), (batch, "Training-batch accuracy (%)",
+                                                         None)) if not data.empty]
     palette = family_palette(df["family"])
     with matplotlib.rc_context(_rc(p.key)):
-        fig = Figure(figsize=(11, 4.2))
-        axes = fig.subplots(1, 2)
-        for ax, data, ylabel, marker in ((axes[0], evals, "Evaluation accuracy (%)", "o"),
-                                         (axes[1], batch, "Training-batch accuracy (%)", None)):
-            if data.empty:
-                ax.text(0.5, 0.5, "not recorded", ha="center", transform=ax.transAxes)
-                continue
+        fig = Figure(figsize=(5.5 * len(panels), 4.2))
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
+        for ax, (data, ylabel, marker) in zip(axes, panels, strict=True):
             kw = _hue_args(data, palette)
             kw.setdefault("units", "unit")
             kw["estimator"] = None
@@ -450,7 +635,11 @@ def plot_study_curves(df: pd.DataFrame) -> Plot:
                          **kw)
             ax.set_xlabel("Training progress (epochs)")
             ax.set_ylabel(ylabel)
-        p.svg = _finish(fig, legend_ax=axes[0] if not evals.empty else axes[1], title=None)
+            _acc_axis(ax, data["acc"])
+        p.svg, p.fig = _finish(fig, legend_ax=axes[0], title=None), fig
+    if evals.empty or batch.empty:
+        p.note = "Not recorded: " + ("evaluations during training." if evals.empty
+                                     else "per-step training-batch accuracy.")
     return p
 
 
@@ -495,7 +684,7 @@ def plot_epoch_bars(summary: pd.DataFrame) -> Plot:
         ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1),
                   frameon=False)
         ax.grid(axis="y", visible=False)
-        p.svg = _finish(fig)
+        p.svg, p.fig = _finish(fig), fig
     return p
 
 
@@ -515,16 +704,19 @@ def plot_cost(summary: pd.DataFrame) -> Plot:
         return p
     palette = family_palette(summary["family"])
     panels = [("params", "Parameters"), ("mflops_per_image", "Forward MFLOPs per image")]
-    notes = []
+    notes = [f"{label}: not recorded." for col, label in panels
+             if not (pd.to_numeric(d[col], errors="coerce") > 0).any()]
+    panels = [(col, label) for col, label in panels
+              if (pd.to_numeric(d[col], errors="coerce") > 0).any()]
+    if not panels:
+        p.note = "Skipped: neither parameters nor FLOPs recorded."
+        return p
     with matplotlib.rc_context(_rc(p.key)):
-        fig = Figure(figsize=(11, 4.6))
-        axes = fig.subplots(1, 2)
+        fig = Figure(figsize=(5.5 * len(panels), 4.6))
+        axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for ax, (col, label) in zip(axes, panels, strict=True):
             x = pd.to_numeric(d[col], errors="coerce")
             sel = d[x > 0].assign(x=x[x > 0])
-            if sel.empty:
-                ax.text(0.5, 0.5, f"{label}: not recorded", ha="center", transform=ax.transAxes)
-                continue
             sns.scatterplot(data=sel, x="x", y="t", hue="family", palette=palette, s=50, ax=ax,
                             legend=ax is axes[-1])
             busy = pd.to_numeric(sel["gpu_busy_fraction"], errors="coerce")
@@ -546,7 +738,7 @@ def plot_cost(summary: pd.DataFrame) -> Plot:
                 notes.append(f"{label}: too few distinct points for a fit.")
             ax.set_xlabel(f"{label} (log)")
             ax.set_ylabel(_time_axis(d))
-        p.svg = _finish(fig, axes[-1])
+        p.svg, p.fig = _finish(fig, axes[-1]), fig
     p.note = " ".join(notes) or None
     return p
 
@@ -576,21 +768,26 @@ def plot_history(summary: pd.DataFrame, df: pd.DataFrame) -> Plot:
     cases = list(dict.fromkeys(d["case"]))
     hue = "case" if len(cases) <= MAX_CURVE_HUES else "family"
     if hue == "family":
-        p.note = f"{len(cases)} cases: lines are family medians."
+        p.note = (f"{len(cases)} cases: lines are family medians; history.html (cnnbench "
+                  "nightly) has one series per case.")
         d = (d.groupby(["family", "x"], as_index=False)
              [["epoch_time_median_s", "test_acc_mean"]].median())
+    d["test_acc_pct"] = 100 * pd.to_numeric(d["test_acc_mean"], errors="coerce")
     with matplotlib.rc_context(_rc(p.key)):
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2)
         for ax, (col, label) in zip(axes, [("epoch_time_median_s", _time_axis(summary)),
-                                           ("test_acc_mean", "Test accuracy")], strict=True):
+                                           ("test_acc_pct", "Test accuracy (%)")],
+                                   strict=True):
             sns.lineplot(data=d, x="x", y=col, hue=hue, marker="o", ax=ax,
                          legend=ax is axes[-1])
             ax.set_xticks(range(len(runs)), [short_run(r) for r in runs], rotation=30,
                           ha="right", fontsize=7)
             ax.set_xlabel("run")
             ax.set_ylabel(label)
-        p.svg = _finish(fig, axes[-1])
+            if col == "test_acc_pct":
+                _acc_axis(ax, d[col])
+        p.svg, p.fig = _finish(fig, axes[-1]), fig
     return p
 
 

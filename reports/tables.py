@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -301,7 +302,7 @@ def to_markdown(table: Table) -> str:
     def esc(s: str) -> str:
         # Markdown passes raw HTML through: a name like "<img onerror=...>" must stay text.
         s = html.escape(s, quote=False)
-        return s.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return md_inert(s).replace("\n", " ")
 
     align = ["---:" if n else ":---" for n in table.numeric]
     heads = [f"{h} [{table.sub(i)}]" if table.sub(i) else h for i, h in enumerate(table.headers)]
@@ -314,12 +315,39 @@ def to_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Markdown's active punctuation: link and image syntax ``[text](url)``, ``![alt](src)``, code
+# spans, table cells. A record's strings are data, so each is backslash-escaped (CommonMark
+# renders the escaped character as itself).
+_MD_ACTIVE = re.compile(r"([\\`|\[\]()!*_~])")
+
+
+def md_inert(s: str) -> str:
+    """``s`` as literal Markdown text: no link, image, emphasis or cell break, and no bare
+    ``scheme://`` or ``www.`` that GitHub would turn into a link."""
+    s = _MD_ACTIVE.sub(r"\\\1", s)
+    s = s.replace("://", ":\\/\\/")
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", s)
+
+
+# OWASP's CSV injection rule: a cell starting with one of these is a formula to a spreadsheet
+# (=HYPERLINK(...), +cmd|..., @SUM, and tab/CR, which some importers strip before looking).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_inert(v):
+    """A text cell a spreadsheet shows as text: a leading formula character gets a ``'``."""
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+
+
 def to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The row frame with list/dict cells JSON-encoded, so the CSV round-trips them."""
+    """The frame as CSV writes it: list/dict cells JSON-encoded, so the CSV round-trips them,
+    and every text cell and header inert to spreadsheets (``csv_inert``)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object and out[col].map(lambda v: isinstance(v, list | dict)).any():
-            out[col] = out[col].map(lambda v: json.dumps(v) if isinstance(v, list | dict) else v)
+        if out[col].dtype == object:
+            out[col] = out[col].map(
+                lambda v: csv_inert(json.dumps(v) if isinstance(v, list | dict) else v))
+    out.columns = [csv_inert(str(c)) for c in out.columns]
     return out
 
 
@@ -329,7 +357,7 @@ def write_tables(df: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize_cases(df)
     paths = [out_dir / "cases.csv", out_dir / "cases.md", out_dir / "runs.csv"]
-    summary.to_csv(paths[0], index=False)
+    to_csv_frame(summary).to_csv(paths[0], index=False)
     paths[1].write_text(to_markdown(case_table(summary)), encoding="utf-8")
     to_csv_frame(df).to_csv(paths[2], index=False)
     return paths

@@ -3,9 +3,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-SHARED_DATA = REPO.parent / "shared" / "data"
+from cnnbench.bench.tests.common import REPO  # noqa: F401
+from cnnbench.data.tests.idx_files import DEBIAN_FASHION, SHARED_DATA
 
 
 def fashion_mnist_dir() -> Path | None:

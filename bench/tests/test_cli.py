@@ -5,10 +5,9 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
-from bench import cli
-from reports.tests.no_torch import BLOCK_TORCH
-
-from .conftest import REPO
+from cnnbench.bench import cli
+from cnnbench.bench.tests.common import REPO
+from cnnbench.reports.tests.no_torch import BLOCK_TORCH
 
 RUNS = REPO / "reports" / "tests" / "fixtures" / "cpu_run.jsonl"
 

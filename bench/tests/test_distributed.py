@@ -1,4 +1,4 @@
-from bench.distributed import merge
+from cnnbench.bench.distributed import merge
 
 
 def test_merge_keeps_every_benchmark_and_the_first_header():

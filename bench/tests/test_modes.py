@@ -3,10 +3,9 @@
 import pytest
 import torch
 
-from bench.config import RunConfig
-from bench.runner import Runner, case_id, graphs_unsupported
-
-from .test_runner import cfg
+from cnnbench.bench.config import RunConfig
+from cnnbench.bench.runner import Runner, graphs_unsupported
+from cnnbench.bench.tests.common import cfg
 
 # 14 steps per epoch on synthetic data (1,792 images, batch 128): 4 epochs give 56 raw step
 # losses (the record keeps every step below 100 per epoch).
@@ -30,8 +29,8 @@ def test_mode_options_and_defaults():
 
 
 def test_case_ids_name_non_default_loader_and_mode():
-    assert case_id("a", RunConfig()) == "a-fashion-mnist-fp32-r0"
-    assert case_id("a", RunConfig(mode="graphs", loader="dataloader", precision="bf16")) \
+    assert RunConfig().case_id("a") == "a-fashion-mnist-fp32-r0"
+    assert RunConfig(mode="graphs", loader="dataloader", precision="bf16").case_id("a") \
         == "a-fashion-mnist-bf16-dataloader-graphs-r0"
 
 

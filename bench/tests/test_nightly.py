@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from bench import nightly
+from cnnbench.bench import nightly
 
 SUITE = ["-k", "seed000_net4 or seed000_net5", "--dataset", "synthetic", "--epochs", "3",
          "--limit-train", "1000", "--no-torch-profile", "--no-artifacts"]

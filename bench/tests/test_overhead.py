@@ -2,7 +2,7 @@
 
 import json
 
-from bench import overhead
+from cnnbench.bench import overhead
 
 
 def test_overhead_check_reports_both_loops(tmp_path, capsys):

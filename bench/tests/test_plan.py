@@ -1,7 +1,7 @@
 """The plan: every decision about how a case trains, made before any torch work."""
 
-from bench.config import RunConfig
-from bench.plan import plan
+from cnnbench.bench.config import RunConfig
+from cnnbench.bench.plan import plan
 
 
 def test_uniform_recipe_with_overrides_and_the_architectures_loss():

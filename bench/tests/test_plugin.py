@@ -6,10 +6,9 @@ import sys
 
 import pytest
 
-from bench.config import RunConfig
-from bench.plugin import AXES, GROUP
-
-from .conftest import REPO
+from cnnbench.bench.config import RunConfig
+from cnnbench.bench.plugin import AXES, GROUP
+from cnnbench.bench.tests.common import REPO
 
 
 @pytest.mark.parametrize("args, message", [
@@ -41,7 +40,7 @@ def test_no_option_of_ours_takes_dest_profile():
     nothing."""
     from _pytest.config.argparsing import Parser
 
-    from bench import plugin
+    from cnnbench.bench import plugin
 
     parser = Parser(_ispytest=True)
     plugin.pytest_addoption(parser)
@@ -110,7 +109,7 @@ BAD_COMMAND_LINES = [
                          ids=[" ".join(a) for a, _ in BAD_COMMAND_LINES])
 def test_bad_command_lines_are_one_usage_error_before_any_case(args, message, bench_env,
                                                                tmp_path):
-    from data.tests.conftest import write_idx_set
+    from cnnbench.data.tests.idx_files import write_idx_set
 
     (tmp_path / "file").write_text("a file where a folder belongs")
     write_idx_set(tmp_path / "small")

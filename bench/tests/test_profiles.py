@@ -5,11 +5,11 @@ import itertools
 import pytest
 from _pytest.mark.expression import Expression
 
-import models
-from bench.profiles import PROFILES, QUICK_K
-from models.grid import parse_grid_name
-from reports import claims
-from reports.contrasts import FACTORS
+from cnnbench import models
+from cnnbench.bench.profiles import PROFILES, QUICK_K
+from cnnbench.models.grid import parse_grid_name
+from cnnbench.reports import claims
+from cnnbench.reports.contrasts import FACTORS
 
 
 def selected(expr: str) -> list[str]:

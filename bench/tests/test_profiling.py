@@ -6,7 +6,7 @@ import json
 
 import torch
 
-from bench import profiling
+from cnnbench.bench import profiling
 
 
 def test_window_records_memory_and_leaves_step_markers_out_of_top_ops(tmp_path):
@@ -24,6 +24,6 @@ def test_window_records_memory_and_leaves_step_markers_out_of_top_ops(tmp_path):
 
 
 def test_reports_name_the_same_step_marker():
-    from reports import html
+    from cnnbench.reports import html
 
     assert html.PROFILER_STEP_MARKER == profiling.STEP_MARKER

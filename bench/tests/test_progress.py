@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.progress import Progress, SuiteProgress
+from cnnbench.bench.progress import Progress, SuiteProgress
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,9 @@ import pytest
 import ray  # in the dev extra: CI runs these tests, never skips them
 
 import bench.__main__ as main_job
-from bench import ray_executor
-from bench.records import append_jsonl, read_jsonl
-from reports.load import load_runs
+from cnnbench.bench import ray_executor
+from cnnbench.record import append_jsonl, read_jsonl
+from cnnbench.reports.load import load_runs
 
 # Two tiny cases on synthetic data: what is compared is the shape of the output, not accuracy.
 CASES = ["-k", "seed000_net4 or seed003", "--dataset", "synthetic", "--epochs", "1",
@@ -109,8 +109,8 @@ def test_a_worker_killed_mid_case_is_retried_and_recorded_once(cluster, tmp_path
 def test_a_case_the_node_refuses_is_recorded_with_pytests_message_and_the_node(tmp_path):
     # What a node without the data does: pytest stops at session start with a usage error.
     suite = ray_executor.Suite("refused", ("--dataset", "nosuch"), "cpu")
-    out = ray_executor.run_case("bench/test_archs.py::test_train[seed003_lenet_dropout-"
-                                "nosuch-fp32-r0]", suite)
+    out = ray_executor.run_case("seed003_lenet_dropout-"
+                                "nosuch-fp32-r0", suite)
     record = out["record"]
     assert record["status"] == "error" and record["arch"] == "seed003_lenet_dropout"
     assert record["case_id"] == "seed003_lenet_dropout-nosuch-fp32-r0"

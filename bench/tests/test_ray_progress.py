@@ -2,7 +2,7 @@
 
 import io
 
-from bench.ray_progress import Tracker, counts, eta_s
+from cnnbench.bench.ray_progress import Tracker, counts, eta_s
 
 
 def test_pending_cases_beyond_the_slots_are_left_not_running():

@@ -5,19 +5,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from bench import profiling
-from bench.config import RunConfig, parse_precision
-from bench.plan import plan
-from bench.runner import Runner
-from bench.timing import CudaEventTimer, HostTimer, percentile
-from data.loaders import TorchDataLoader
-
-
-def cfg(tmp_path, **kw):
-    base = dict(dataset="synthetic", device="cpu", epochs=2, torch_profile=False, artifacts=False,
-                progress=False, results_dir=str(tmp_path), run_id="unit", warmup_steps=2,
-                val_size=256)
-    return RunConfig(**{**base, **kw})
+from cnnbench.bench import profiling
+from cnnbench.bench.config import RunConfig, parse_precision
+from cnnbench.bench.plan import plan
+from cnnbench.bench.runner import Runner
+from cnnbench.bench.tests.common import cfg
+from cnnbench.bench.timing import CudaEventTimer, HostTimer, percentile
+from cnnbench.data.loaders import TorchDataLoader
 
 
 def run(arch, tmp_path, **kw):

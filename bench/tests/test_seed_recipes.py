@@ -10,10 +10,10 @@ import dataclasses
 
 import pytest
 
-from bench import plan as plan_module
-from bench import runner as runner_module
-from bench.config import RunConfig
-from bench.runner import Runner
+from cnnbench.bench import plan as plan_module
+from cnnbench.bench import runner as runner_module
+from cnnbench.bench.config import RunConfig
+from cnnbench.bench.runner import Runner
 
 
 def seed_cfg(tmp_path, **kw):

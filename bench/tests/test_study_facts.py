@@ -1,8 +1,7 @@
 """Facts from the source studies that the suite reproduces on real data (CPU, small subset)."""
 
-from bench.runner import Runner
-
-from .test_runner import cfg
+from cnnbench.bench.runner import Runner
+from cnnbench.bench.tests.common import cfg
 
 
 def test_the_lab4_softmax_nll_bug_costs_accuracy(tmp_path, fashion_dir):

@@ -6,10 +6,9 @@ import subprocess
 import sys
 import time
 
-import models
-from bench.records import FIELDS, read_jsonl
-
-from .conftest import REPO
+from cnnbench import models
+from cnnbench.bench.tests.common import REPO
+from cnnbench.record import FIELDS, read_jsonl
 
 
 def run_bench(args, env, tmp_path, timeout=600):
@@ -189,7 +188,7 @@ def test_ctrl_c_records_the_interrupted_case_and_keeps_the_finished_ones(tmp_pat
 
 def test_a_crashed_xdist_worker_keeps_its_finished_cases(tmp_path, bench_env):
     """Issue 13 item 6: the merged JSON lost every case of a worker that died."""
-    from bench.distributed import CRASH_ENV
+    from cnnbench.bench.distributed import CRASH_ENV
 
     env = {**bench_env, CRASH_ENV: "gw1"}  # gw1 exits hard right after its first case
     out = tmp_path / "out.json"

@@ -2,7 +2,7 @@
 
 import yaml
 
-from .conftest import REPO
+from cnnbench.bench.tests.common import REPO
 
 
 def test_nightly_workflow():

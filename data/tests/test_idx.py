@@ -11,10 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data import DataIntegrityError, load_arrays, read_idx, write_idx
-from data.idx import idx_sha256, parse_idx
-
-from .conftest import write_idx_set
+from cnnbench.data import DataIntegrityError, load_arrays, read_idx, write_idx
+from cnnbench.data.idx import idx_sha256, parse_idx
+from cnnbench.data.tests.idx_files import write_idx_set
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from data import DATASETS, ResidentLoader, load_arrays, make_loaders, stratified_subset
-from data.loaders import split_validation
+from cnnbench.data import DATASETS, ResidentLoader, load_arrays, make_loaders, stratified_subset
+from cnnbench.data.loaders import split_validation
 
 # 2048/512 synthetic images: every test here runs in well under a second.
 SYN = dict(val_size=0, num_workers=0)
@@ -198,7 +198,7 @@ def test_bad_arguments():
 
 
 def test_dataset_names_and_aliases():
-    from data import get_info
+    from cnnbench.data import get_info
 
     assert set(DATASETS) == {"mnist", "fashion-mnist", "kmnist", "synthetic"}
     assert get_info("FashionMNIST").name == get_info("fashion_mnist").name == "fashion-mnist"

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from data import DataIntegrityError, DataNotFoundError, load_arrays, make_loaders
-from data.idx import write_idx
-
-from .conftest import DEBIAN_FASHION, SHARED_DATA
+from cnnbench.data import DataIntegrityError, DataNotFoundError, load_arrays, make_loaders
+from cnnbench.data.idx import write_idx
+from cnnbench.data.tests.idx_files import DEBIAN_FASHION, SHARED_DATA
 
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -63,7 +62,7 @@ def test_shared_root_resolves_torchvision_layout(shared_data, fashion):
 
 @pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason=f"{DEBIAN_FASHION} not installed")
 def test_debian_copy_is_found_without_arguments(monkeypatch, fashion):
-    from data import resolve
+    from cnnbench.data import resolve
 
     monkeypatch.setitem(resolve.DEBIAN_DIRS, "fashion-mnist", DEBIAN_FASHION)
     a = load_arrays("fashion-mnist", download=False)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data import DataNotFoundError, cache_dir, candidate_places, load_arrays, locate
-from data import resolve as resolve_mod
-from data.registry import IDX_STEMS
-
-from .conftest import write_idx_set
+from cnnbench.data import DataNotFoundError, cache_dir, candidate_places, load_arrays, locate
+from cnnbench.data import resolve as resolve_mod
+from cnnbench.data.registry import IDX_STEMS
+from cnnbench.data.tests.idx_files import write_idx_set
 
 
 def _load(name="fashion-mnist", **kw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from data import throughput
+from cnnbench.data import throughput
 
 
 def test_throughput_rows_and_json(tmp_path, capsys):

@@ -7,8 +7,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import models
-from models import ArchSpec, Conv, Flatten, Linear, Pool, analyze, conv_out
+from cnnbench import models
+from cnnbench.models import ArchSpec, Conv, Flatten, Linear, Pool, analyze, conv_out
 
 
 def _formula_shape(info, layer):

@@ -1,7 +1,7 @@
 import subprocess
 import sys
 
-from models.__main__ import main
+from cnnbench.models.__main__ import main
 
 
 def test_show_seed002_prints_its_params(capsys):

@@ -7,9 +7,8 @@ activation, padding, dropout rate or head in ``models/`` changes the outputs, an
 import pytest
 import torch
 
-import models
-
-from .notebook_nets import NOTEBOOK_NETS
+from cnnbench import models
+from cnnbench.models.tests.notebook_nets import NOTEBOOK_NETS
 
 
 def test_every_seed_net_has_a_notebook_net():

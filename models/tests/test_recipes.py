@@ -9,9 +9,8 @@ import json
 
 import pytest
 
-import data
-import models
-from models import UNIFORM_RECIPE, Recipe
+from cnnbench import data, models
+from cnnbench.models import UNIFORM_RECIPE, Recipe
 
 MNIST_TRAIN = data.get_info("mnist").train_size  # 60,000: every study trained on all of it
 

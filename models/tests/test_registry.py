@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-import models
-from models.registry import register_model
+from cnnbench import models
+from cnnbench.models.registry import register_model
 
 SEED_NAMES = [f"seed000_net{i}" for i in range(10)] + [
     "seed001_lab4_maxpool", "seed001_lab4_avgpool", "seed001_lab4_maxpool_softmax_nll",

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-import models
-from models import Reported
+from cnnbench import models
+from cnnbench.models import Reported
 
 LAB4 = ["seed001_lab4_maxpool_softmax_nll", "seed001_lab4_avgpool_softmax_nll"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reports.load import load_runs
+from cnnbench.reports.load import load_runs
 
 TEST_SIZE = 10_000
 

@@ -1,5 +1,5 @@
 """Synthetic runner records for tests: real architecture facts (``models.describe``), the real
-record schema (``bench.records``), made-up measurements.
+record schema (``cnnbench.record``), made-up measurements.
 
 The numbers follow a simple cost model (fixed per-epoch overhead + time per FLOP) so plots and
 findings have something plausible to show; tests derive expectations from the records, never
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import records
+from cnnbench import record as records
 
 
 @functools.cache
 def _describe(arch: str) -> dict:
-    import models
+    from cnnbench import models
 
     return models.describe(arch)
 
@@ -35,7 +35,7 @@ def make_record(name: str, *, run_id="cpu_run", repeat=0, status="ok", epochs=3,
                 dataset="mnist", precision="fp32", seed=0, time_scale=1.0, acc_shift=0.0,
                 **overrides) -> dict:
     """A flat record of architecture ``name`` (a registered or grid name): its architecture
-    facts come from ``models.describe``, its shape from ``bench.records``; the measurements
+    facts come from ``models.describe``, its shape from ``cnnbench.record``; the measurements
     follow the cost model. ``overrides`` replace fields last."""
     desc = _describe(name)
     arch = records.pick(records.Architecture, desc)

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from reports.html import build_report
-from reports.load import load_runs
-from reports.tests.conftest import ARTIFACTS, BENCH_JSON, RUNNER_JSONL
+from cnnbench.reports.html import build_report
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.fixture_files import ARTIFACTS, BENCH_JSON, RUNNER_JSONL
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
                              "/usr/bin/chromium") if p and os.path.exists(p)), None)

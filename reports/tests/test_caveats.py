@@ -1,9 +1,9 @@
 """The mixed-device caveat: said when a cluster ran cases on different GPU types, only then."""
 
-from reports.caveats import device_caveats
-from reports.html import render_report
-from reports.load import load_runs
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.caveats import device_caveats
+from cnnbench.reports.html import render_report
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.synth import make_record, write_run
 
 ARCHS = ("seed000_net0", "seed004_model_a")
 

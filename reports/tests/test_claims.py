@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from reports.claims import (
+from cnnbench.reports.claims import (
     CONTRADICTED,
     LITTLE_PP,
     STEEP,
@@ -10,8 +10,8 @@ from reports.claims import (
     all_claims,
     reported_text,
 )
-from reports.findings import all_findings
-from reports.tests.records import frame, grid, noisy, record
+from cnnbench.reports.findings import all_findings
+from cnnbench.reports.tests.records import frame, grid, noisy, record
 
 
 def _claims(tmp_path, recs):

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from reports.__main__ import main
-from reports.compare import compare_frames, exit_code
-from reports.load import load_runs
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.__main__ import main
+from cnnbench.reports.compare import compare_frames, exit_code
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.synth import make_record, write_run
 
 ARCHS = ["grid_d1_k3_s1_same_max_w32", "grid_d2_k3_s1_same_max_w32",
          "grid_d3_k3_s1_same_max_w32", "seed000_net0"]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from reports.findings import factor_effects
-from reports.tests.records import TEST_SIZE, frame, grid, noisy
+from cnnbench.reports.findings import factor_effects
+from cnnbench.reports.tests.records import TEST_SIZE, frame, grid, noisy
 
 
 def _by_key(findings):

@@ -8,11 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from bench.records import Case, group_fields
-from reports.__main__ import main
-from reports.load import load_runs
-
-from .conftest import RUNNER_JSONL
+from cnnbench.record import Case, group_fields
+from cnnbench.reports.__main__ import main
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.fixture_files import RUNNER_JSONL
 
 FIXTURE = [json.loads(line) for line in RUNNER_JSONL.read_text().splitlines()]
 

@@ -1,8 +1,8 @@
 import json
 
-from reports.findings import FIELDS_JSON, all_findings, write_findings
-from reports.load import load_runs
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.findings import FIELDS_JSON, all_findings, write_findings
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.synth import make_record, write_run
 
 
 def _frame(tmp_path, records):

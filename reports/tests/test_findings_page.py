@@ -3,8 +3,8 @@ import re
 
 import numpy as np
 
-from reports.html import build_report
-from reports.tests.records import frame, grid, noisy, record
+from cnnbench.reports.html import build_report
+from cnnbench.reports.tests.records import frame, grid, noisy, record
 
 
 def test_page_shows_contrast_tables_and_claims_and_writes_findings_json(tmp_path):

@@ -7,11 +7,11 @@ import urllib.parse
 
 import pytest
 
-from reports.__main__ import main
-from reports.html import build_report
-from reports.load import load_runs
-from reports.tests.conftest import BENCH_JSON, RUNNER_JSONL
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.__main__ import main
+from cnnbench.reports.html import build_report
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.tests.fixture_files import BENCH_JSON, RUNNER_JSONL
+from cnnbench.reports.tests.synth import make_record, write_run
 
 XSS = "<script>alert(1)</script>"
 
@@ -105,9 +105,9 @@ def test_edge_case_pages_build(tmp_path, kind):
 
 
 def test_study_reported_accuracy_is_shown_for_seed_archs(tmp_path):
-    from reports.html import render_report
-    from reports.load import load_runs
-    from reports.tests.synth import make_record, write_run
+    from cnnbench.reports.html import render_report
+    from cnnbench.reports.load import load_runs
+    from cnnbench.reports.tests.synth import make_record, write_run
 
     rec = make_record("seed004_model_a")
     rec["reported"] = {"dataset": "mnist", "test_accuracy": 0.98}

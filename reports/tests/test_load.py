@@ -6,10 +6,16 @@ import warnings
 import numpy as np
 import pytest
 
-from bench.records import FIELDS
-from reports.load import DERIVED_FIELDS, NoRunsError, load_runs
-from reports.tests.conftest import BENCH_JSON, FIXTURES, RUNNER_JSONL, raw_records, record_key
-from reports.tests.synth import benchmark_doc, make_record, write_run
+from cnnbench.record import FIELDS
+from cnnbench.reports.load import DERIVED_FIELDS, NoRunsError, load_runs
+from cnnbench.reports.tests.fixture_files import (
+    BENCH_JSON,
+    FIXTURES,
+    RUNNER_JSONL,
+    raw_records,
+    record_key,
+)
+from cnnbench.reports.tests.synth import benchmark_doc, make_record, write_run
 
 
 def test_fixture_columns_and_rows(fixture_df):

@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reports.tests.no_torch import BLOCK_TORCH
+from cnnbench.reports.tests.no_torch import BLOCK_TORCH
 
 REPORTS = Path(__file__).resolve().parents[1]
 
@@ -21,23 +21,24 @@ def test_no_torch_import_in_source():
 
 
 def test_importing_reports_does_not_load_torch():
-    code = ("import sys, reports.__main__, reports.html, reports.compare, reports.findings; "
-            "print('torch' in sys.modules)")
+    code = ("import sys, cnnbench.reports.__main__, cnnbench.reports.html, "
+            "cnnbench.reports.compare, cnnbench.reports.findings; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=REPORTS.parent, check=True)
     assert out.stdout.strip() == "False"
 
 
 BLOCKED_BUILD = BLOCK_TORCH + """
-import bench.records, reports.__main__, reports.html, reports.compare, reports.findings
-sys.exit(reports.__main__.main(sys.argv[1:]))
+import cnnbench.record, cnnbench.reports.__main__, cnnbench.reports.html
+import cnnbench.reports.compare, cnnbench.reports.findings
+sys.exit(cnnbench.reports.__main__.main(sys.argv[1:]))
 """
 
 
 def test_a_schema_1_run_and_a_bare_failed_line_build_a_page_with_torch_blocked(tmp_path):
     """Today's runner output (schema 1) and a record that failed before setup (no family, no
     timings) load and render without torch; the bare one is shown as a failed case."""
-    from reports.tests.conftest import RUNNER_JSONL
+    from cnnbench.reports.tests.fixture_files import RUNNER_JSONL
 
     assert '"schema_version": 1' in RUNNER_JSONL.read_text()
     bare = tmp_path / "bare.jsonl"

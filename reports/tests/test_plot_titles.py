@@ -3,10 +3,10 @@
 import re
 import xml.etree.ElementTree as ET
 
-from reports.load import load_runs
-from reports.plots import plot_pareto
-from reports.tables import summarize_cases
-from reports.tests.conftest import RUNNER_JSONL
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.plots import plot_pareto
+from cnnbench.reports.tables import summarize_cases
+from cnnbench.reports.tests.fixture_files import RUNNER_JSONL
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -2,9 +2,9 @@ import warnings
 
 import pytest
 
-from reports.load import load_runs
-from reports.plots import all_plots
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.plots import all_plots
+from cnnbench.reports.tests.synth import make_record, write_run
 
 
 def _plots(tmp_path, recs):

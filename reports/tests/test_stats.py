@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from reports.stats import (
+from cnnbench.reports.stats import (
     SampleMean,
     binomial_se,
     difference,

@@ -3,11 +3,10 @@ Lab 4 comparison in four rows (max/avg × bug/fixed) with the study's figures be
 
 import warnings
 
-from reports.html import render_report
-from reports.lab4 import LAB4_NETS, lab4_rows
-from reports.plots import plot_study_curves
-
-from .records import frame, record
+from cnnbench.reports.html import render_report
+from cnnbench.reports.lab4 import LAB4_NETS, lab4_rows
+from cnnbench.reports.plots import plot_study_curves
+from cnnbench.reports.tests.records import frame, record
 
 LAB4_REPORTED = {  # as models/seeds.py's Reported.as_dict() writes it into the record
     "seed001_lab4_maxpool_softmax_nll": {"dataset": "mnist", "recipe": "seed",

@@ -2,12 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reports.__main__ import main
-from reports.load import load_runs
-from reports.stats import t_ppf
-from reports.tables import case_table, summarize_cases, to_markdown, write_tables
-from reports.tests.conftest import BENCH_JSON, RUNNER_JSONL
-from reports.tests.synth import make_record, write_run
+from cnnbench.reports.__main__ import main
+from cnnbench.reports.load import load_runs
+from cnnbench.reports.stats import t_ppf
+from cnnbench.reports.tables import case_table, summarize_cases, to_markdown, write_tables
+from cnnbench.reports.tests.fixture_files import BENCH_JSON, RUNNER_JSONL
+from cnnbench.reports.tests.synth import make_record, write_run
 
 
 def test_summary_one_row_per_case(fixture_df):
@@ -77,9 +77,9 @@ def test_cli_reports_empty_selection(tmp_path, capsys):
 
 
 def test_mode_table_shows_variants_side_by_side_with_the_overhead_share(tmp_path):
-    from reports.load import load_runs
-    from reports.tables import mode_table, summarize_cases
-    from reports.tests.synth import make_record, write_run
+    from cnnbench.reports.load import load_runs
+    from cnnbench.reports.tables import mode_table, summarize_cases
+    from cnnbench.reports.tests.synth import make_record, write_run
 
     recs = []
     for loader, mode, scale in [("resident", "eager", 1.0), ("resident", "graphs", 0.25),
@@ -97,6 +97,6 @@ def test_mode_table_shows_variants_side_by_side_with_the_overhead_share(tmp_path
 
 
 def test_no_mode_table_for_a_single_variant(fixture_df):
-    from reports.tables import mode_table, summarize_cases
+    from cnnbench.reports.tables import mode_table, summarize_cases
 
     assert mode_table(summarize_cases(fixture_df)) is None

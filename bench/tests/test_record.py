@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from bench import records
-from bench.records import FIELDS, RecordError, from_json, to_json
+from cnnbench import record as records
+from cnnbench.record import FIELDS, RecordError, from_json, to_json
 
 FIXTURE = records.Path(__file__).resolve().parents[2] / "reports/tests/fixtures/cpu_run.jsonl"
 
@@ -61,7 +61,7 @@ def test_unknown_keys_are_kept_and_bad_records_are_refused():
 _FSIZE_CHILD = """
 import json, resource, signal, sys
 from pathlib import Path
-from bench.records import append_jsonl
+from cnnbench.record import append_jsonl
 path, limit = Path(sys.argv[1]), int(sys.argv[2])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a short write or EFBIG instead of a kill
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
@@ -107,7 +107,7 @@ def test_paths_resolve_after_a_run_with_a_relative_results_dir(tmp_path, bench_e
     import subprocess
     import sys
 
-    from reports.load import load_runs
+    from cnnbench.reports.load import load_runs
 
     repo = records.Path(records.__file__).resolve().parents[1]
     cmd = [sys.executable, "-m", "pytest", str(repo / "bench"), "-p", "no:cacheprovider", "-q",

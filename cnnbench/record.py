@@ -1,8 +1,8 @@
 """The case record: its schema (defined once, here), its JSON form, and its JSONL file.
 
-Torch-free on purpose: ``bench/`` writes records with it and ``reports/`` reads them with it,
-and reports must load without torch (``import bench.records`` pulls in nothing but the standard
-library; ``bench/__init__.py`` is empty).
+Torch-free on purpose, and below every package: ``cnnbench.bench`` writes records with it,
+``cnnbench.reports`` reads them with it, and reports must load without torch (``import
+cnnbench.record`` pulls in nothing but the standard library).
 
 A record is grouped dataclasses (case, architecture, environment, data, conditions, timing,
 outcome, profile, artifacts). On disk it is FLAT: one JSON key per field, as pandas and
@@ -23,21 +23,18 @@ import json
 import math
 import os
 import re
+import reprlib
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+from cnnbench.vocab import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES, STATUSES  # noqa: F401
 
 # 2: every field below is present in every record (failed cases included, as null); the reader
 #    upgrades schema 1 (which left out whatever a failed case had not reached) by filling them.
 SCHEMA_VERSION = 2
-STATUSES = ("ok", "diverged", "oom", "error", "interrupted")
-# The input paths and execution modes a case can use (data/ and the runner implement them).
-# A case id names them only when they differ from the first, the default, so that ids of plain
-# runs stay comparable across versions.
-LOADERS = ("resident", "dataloader")
-MODES = ("eager", "compile", "graphs")
-DEFAULT_LOADER, DEFAULT_MODE = LOADERS[0], MODES[0]
-
 
 class RecordError(ValueError):
     """A JSON object that is not a cnnbench record this code can read."""
@@ -45,6 +42,37 @@ class RecordError(ValueError):
 
 def _list():
     return field(default_factory=list)
+
+
+# The shapes of the record's nested values. Only the keys the reports read are typed; others
+# are kept as they are (a TypedDict's annotations are what ``from_json`` checks).
+class Reported(TypedDict, total=False):
+    dataset: str | None
+    test_accuracy: float | None
+    note: str | None
+
+
+class Layer(TypedDict, total=False):
+    index: int | None
+    kind: str | None
+    desc: str | None
+    in_shape: list[int] | None
+    out_shape: list[int] | None
+    params: int | None
+    flops: int | None
+    rf: int | None
+    jump: int | None
+
+
+class _Named(TypedDict):
+    name: str  # required: the report's kernel table is keyed by it
+
+
+class TopOp(_Named, total=False):
+    calls: int | None
+    self_device_ms: float | None
+    self_cpu_ms: float | None
+    total_ms: float | None
 
 
 @dataclass
@@ -65,6 +93,9 @@ class Case:
     started_at: str | None = None
     finished_at: str | None = None
     wall_s: float | None = None
+    # A digest of the invocation's options (bench/reuse.py): a reused run id whose options
+    # differ is refused, so one run's file never mixes two sets of conditions.
+    options_digest: str | None = None
 
 
 @dataclass
@@ -72,13 +103,13 @@ class Architecture:
     """Facts derived from the spec (``models.describe``)."""
 
     family: str | None = None
-    tags: list = _list()
+    tags: list[str] = _list()
     description: str | None = None
-    reported: Any = None
+    reported: Reported | None = None
     depth: int | None = None
-    kernel_sizes: list = _list()
-    strides: list = _list()
-    paddings: list = _list()
+    kernel_sizes: list[int] = _list()
+    strides: list[int] = _list()
+    paddings: list[int] = _list()
     padding: str | None = None
     pooling: str | None = None
     width: int | None = None
@@ -87,7 +118,7 @@ class Architecture:
     train_flops_per_image: int | None = None
     receptive_field: int | None = None
     activation_bytes_per_image: int | None = None
-    layers: list = _list()
+    layers: list[Layer] = _list()
 
 
 @dataclass
@@ -153,7 +184,7 @@ class Conditions:
     eval_schedule: str | None = None
     eval_interval: int | None = None
     eval_text: str | None = None
-    batch_metrics: list = _list()
+    batch_metrics: list[str] = _list()
 
 
 @dataclass
@@ -162,7 +193,7 @@ class Timing:
     warmup_s: float | None = None
     compile_s: float | None = None
     capture_s: float | None = None
-    epoch_times_s: list = _list()
+    epoch_times_s: list[float] = _list()
     images_per_epoch: int | None = None
     steps_per_epoch: int | None = None
     epoch_time_median_s: float | None = None
@@ -179,18 +210,18 @@ class Outcome:
     status: str = "error"  # until finish() says otherwise: a crash leaves it failed
     error: str | None = None
     traceback: str | None = None
-    train_loss: list = _list()
-    val_loss: list = _list()
-    val_accuracy: list = _list()
-    train_loss_steps: list = _list()
+    train_loss: list[float | None] = _list()
+    val_loss: list[float | None] = _list()
+    val_accuracy: list[float | None] = _list()
+    train_loss_steps: list[float | None] = _list()
     # Per-step training-batch accuracy (recipes with "accuracy" in batch_metrics), averaged
     # into the same points as train_loss_steps.
-    train_accuracy_steps: list = _list()
+    train_accuracy_steps: list[float | None] = _list()
     # The scheduled evaluations: the training step (1-based, across epochs) after which the
     # eval_split was scored, and its loss and accuracy there.
-    eval_steps: list = _list()
-    eval_losses: list = _list()
-    eval_accuracies: list = _list()
+    eval_steps: list[int] = _list()
+    eval_losses: list[float | None] = _list()
+    eval_accuracies: list[float | None] = _list()
     test_loss: float | None = None
     test_accuracy: float | None = None
 
@@ -199,11 +230,11 @@ class Outcome:
 class Profile:
     """The untimed profiler window's summary (``bench.profiling``)."""
 
-    top_ops: list = _list()
+    top_ops: list[TopOp] = _list()
     gpu_busy_fraction: float | None = None
     profile_step_ms: float | None = None
     trace_dir: str | None = None
-    trace_files: list = _list()
+    trace_files: list[str] = _list()
 
 
 @dataclass
@@ -253,7 +284,7 @@ def pick(cls, mapping: dict, strict: bool = False):
         unknown = sorted(k for k in mapping if k not in _GROUP_OF)
         if unknown:
             raise RecordError(f"not record fields: {', '.join(unknown)}; add them to "
-                              "bench/records.py")
+                              "cnnbench/record.py")
     names = group_fields(cls)
     return cls(**{k: mapping[k] for k in names if k in mapping})
 
@@ -312,26 +343,160 @@ UPGRADES = {1: _upgrade_1}  # version -> function to the next version
 
 def from_json(d: dict) -> Record:
     """Validate a flat record, upgrade it to SCHEMA_VERSION, and group it; fields it lacks are
-    None (or empty lists). Raises RecordError for what is no record of ours."""
+    None (or empty lists). Raises RecordError, naming the field, for what is no record of ours:
+    every field's type and range is checked here (``validate``), so no reader trips over a
+    hand-edited or hostile line later."""
     if not isinstance(d, dict) or not (d.get("arch") or d.get("case_id")):
         raise RecordError("not a cnnbench record (no arch or case_id)")
     d = dict(d)
-    version = d.get("schema_version") or 1
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise RecordError(f"schema_version {version!r}: this cnnbench reads 1..{SCHEMA_VERSION}"
-                          "; update it")
+    version = d.get("schema_version")
+    version = 1 if version is None else version
+    if type(version) is not int or not 1 <= version <= SCHEMA_VERSION:
+        raise RecordError(f"schema_version {short_repr(version)}: this cnnbench reads "
+                          f"1..{SCHEMA_VERSION}; update it if the record is newer")
+    validate(d)  # schema 1's fields are a subset of 2's, with the same types
     while version < SCHEMA_VERSION:
         d = UPGRADES[version](d)
         version += 1
-    d["arch"] = d.get("arch") or str(d["case_id"]).split("-")[0]
+    d["arch"] = d.get("arch") or d["case_id"].split("-")[0]
     d["status"] = d.get("status") or "ok"  # pytest-benchmark saved only cases that passed
-    if d["status"] not in STATUSES:
-        raise RecordError(f"status {d['status']!r}: expected one of {', '.join(STATUSES)}")
     groups = {name: pick(cls, {k: v for k, v in d.items() if v is not None})
               for name, cls in GROUPS.items()}
     rec = Record(**groups, extra={k: v for k, v in d.items() if k not in _GROUP_OF})
     rec.case.case_id = rec.case.case_id or case_id_of(rec)
     return rec
+
+
+# ---------------------------------------------------------------- validation
+# Derived from the dataclasses' annotations: the schema above is the only statement of a field's
+# type. Ranges are the one thing annotations cannot say; they are listed here by field.
+
+MAX_DEPTH = 16  # a record nests 4 deep (layers[i].in_shape[j]); extra keys get some room
+MAX_INT = 2**63  # beyond it a count is no count, and float() of it overflows in the reports
+_NON_NEGATIVE = (
+    "repeat", "wall_s", "depth", "width", "params", "flops_per_image", "train_flops_per_image",
+    "receptive_field", "activation_bytes_per_image", "kernel_sizes", "strides", "paddings",
+    "device_memory_bytes", "cpu_threads", "train_size", "val_size", "test_size",
+    "resident_bytes", "num_workers", "lr", "momentum", "batch_size", "eval_batch_size", "epochs",
+    "limit_train", "eval_interval", "warmup_s", "compile_s", "capture_s", "epoch_times_s",
+    "images_per_epoch", "steps_per_epoch", "epoch_time_median_s", "images_per_s",
+    "step_time_ms_p50", "step_time_ms_p90", "train_time_s", "time_to_target_s",
+    "peak_memory_bytes", "eval_steps", "profile_step_ms")
+_FRACTIONS = ("val_accuracy", "test_accuracy", "eval_accuracies", "train_accuracy_steps",
+              "gpu_busy_fraction", "target_acc")
+RANGES: dict[str, tuple[float | None, float | None]] = {
+    **dict.fromkeys(_NON_NEGATIVE, (0, None)), **dict.fromkeys(_FRACTIONS, (0, 1))}
+CHOICES = {"status": STATUSES, "loader": LOADERS, "mode": MODES, "mode_requested": MODES}
+
+
+def _types() -> dict[str, Any]:
+    hints: dict[str, Any] = {}
+    for cls in GROUPS.values():
+        hints.update(typing.get_type_hints(cls))
+    return hints
+
+
+TYPES = _types()  # field -> its annotation, e.g. list[int] or float | None
+
+
+def validate(d: dict) -> None:
+    """Raise RecordError for the first field (in schema order) whose value has the wrong type,
+    range or choice, or for a value nested deeper than MAX_DEPTH (extra keys included)."""
+    for name, value in d.items():
+        if _too_deep(value):
+            raise RecordError(f"field {name!r}: nested deeper than {MAX_DEPTH} levels")
+    for name in FIELDS:
+        value = d.get(name)
+        if value is None:
+            continue
+        problem = _type_problem(value, TYPES[name]) or _range_problem(name, value)
+        if problem:
+            raise RecordError(f"field {name!r}: {problem}")
+        if name in CHOICES and value not in CHOICES[name]:
+            raise RecordError(f"{name} {short_repr(value)}: expected one of "
+                              f"{', '.join(CHOICES[name])}")
+
+
+def _too_deep(value) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def _type_problem(value, tp) -> str | None:
+    """Why ``value`` is not of annotation ``tp``, or None when it is."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if value is not None and len(others) == 1:  # X | None: say what is wrong as an X
+            return _type_problem(value, others[0])
+        problems = [_type_problem(value, a) for a in args]
+        return None if None in problems else f"{short_repr(value)} is not {_name(tp)}"
+    if tp is type(None):
+        return None if value is None else f"{short_repr(value)} is not null"
+    if origin is list or tp is list:
+        if not isinstance(value, list):
+            return f"{short_repr(value)} is not a list"
+        for i, v in enumerate(value):
+            problem = args and _type_problem(v, args[0])
+            if problem:
+                return f"item {i}: {problem}"
+        return None
+    if typing.is_typeddict(tp):
+        if not isinstance(value, dict):
+            return f"{short_repr(value)} is not an object"
+        for key, sub in typing.get_type_hints(tp).items():
+            if key in value:
+                problem = _type_problem(value[key], sub)
+                if problem:
+                    return f"key {key!r}: {problem}"
+        missing = [k for k in tp.__required_keys__ if k not in value]
+        return f"key {missing[0]!r} missing" if missing else None
+    if tp is bool:
+        return None if isinstance(value, bool) else f"{short_repr(value)} is not true/false"
+    if tp is int:
+        if type(value) is not int:
+            return f"{short_repr(value)} is not an integer"
+        return None if abs(value) < MAX_INT else "an integer out of range"
+    if tp is float:
+        if type(value) not in (int, float):
+            return f"{short_repr(value)} is not a number"
+        if abs(value) >= MAX_INT and type(value) is int or not math.isfinite(value):
+            return f"{short_repr(value)} is not a finite number"
+        return None
+    if tp is str:
+        return None if isinstance(value, str) else f"{short_repr(value)} is not text"
+    raise TypeError(f"record.py: no check for annotation {tp!r}")  # a new kind of field
+
+
+def _range_problem(name: str, value) -> str | None:
+    lo, hi = RANGES.get(name, (None, None))
+    for v in value if isinstance(value, list) else [value]:
+        if isinstance(v, int | float) and not isinstance(v, bool) \
+                and ((lo is not None and v < lo) or (hi is not None and v > hi)):
+            return f"{short_repr(v)} is outside [{lo}, {'∞' if hi is None else hi}]"
+    return None
+
+
+def _name(tp) -> str:
+    return re.sub(r"\b[\w.]+\.(\w+)", r"\1", str(tp))  # cnnbench.record.Layer -> Layer
+
+
+def short_repr(value) -> str:
+    """A value as an error message shows it: at most 60 characters of its repr."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 40, 40, 4, 4
 
 
 def case_id_of(rec: Record) -> str:
@@ -390,6 +555,18 @@ def append_jsonl(path: Path, record: dict) -> None:
 
 
 MISSING = object()
+# A record is a few KB to a few hundred KB (its per-step losses); a longer line is no record of
+# ours and is not parsed at all (json would happily build a 1 GB object from it).
+MAX_LINE_BYTES = 4 * 2**20
+
+
+def loads(text: str):
+    """json.loads, with every way it can fail as ValueError: a number of more than 4,300
+    digits raises a plain ValueError, 100k nested brackets a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def parse_jsonl_line(line: str) -> tuple[Any, int]:
@@ -397,9 +574,11 @@ def parse_jsonl_line(line: str) -> tuple[Any, int]:
     ``(MISSING, len)`` when there is none. After a torn write, a complete record glued onto the
     torn line is still found (by decoding from each later ``{"``)."""
     line = line.strip()
+    if len(line) > MAX_LINE_BYTES:
+        return MISSING, len(line)
     try:
-        return json.loads(line), 0
-    except json.JSONDecodeError:
+        return loads(line), 0
+    except ValueError:
         pass
     decoder = json.JSONDecoder()
     for m in re.finditer(r'\{"', line):
@@ -407,18 +586,91 @@ def parse_jsonl_line(line: str) -> tuple[Any, int]:
             continue
         try:
             value, end = decoder.raw_decode(line, m.start())
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
         if not line[end:].strip():
             return value, m.start()
     return MISSING, len(line)
 
 
+def jsonl_lines(path: Path):
+    """``(line number, value, problem)`` for each non-blank line of a JSONL file: ``value`` is
+    MISSING when the line is not JSON, and ``problem`` says why a line was (partly) skipped.
+    Lines are decoded one by one, so a non-UTF-8 byte costs its own line only."""
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_LINE_BYTES:
+                yield lineno, MISSING, f"line longer than {MAX_LINE_BYTES} bytes, skipped"
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield lineno, MISSING, f"not UTF-8 (byte {e.start}), line skipped"
+                continue
+            value, torn = parse_jsonl_line(line)
+            problem = None
+            if value is MISSING:
+                problem = "not JSON (a torn write, or not a record), line skipped"
+            elif torn:
+                problem = f"{torn} bytes of a torn write skipped, record read"
+            yield lineno, value, problem
+
+
 def read_jsonl(path: Path) -> list:
-    """Every complete record of a JSONL file: a torn line (a crash, a full disk) is skipped,
-    and a record written after it on the same line is still read."""
-    values = (parse_jsonl_line(line)[0] for line in Path(path).read_text().splitlines())
-    return [v for v in values if v is not MISSING]
+    """Every complete JSON value of a JSONL file: a torn line (a crash, a full disk), a
+    non-UTF-8 or oversized line is skipped, and a record written after a torn one on the same
+    line is still read."""
+    return [v for _, v, _ in jsonl_lines(path) if v is not MISSING]
+
+
+# ---------------------------------------------------------------- names and the results layout
+# A run's files, all under its results folder (the one holding <run_id>.jsonl):
+#   <run_id>.jsonl, artifacts/<run_id>/<case_id>/{kernels,feature_maps}.png and model.pt,
+#   traces/<run_id>/<case_id>/*.pt.trace.json.gz, benchmarks/<machine>/NNNN_<run_id>.json.
+# Records store these paths relative to the results folder; the reports find the files by this
+# layout (run and case id), never by a path a record names.
+
+ARTIFACTS_DIR, TRACES_DIR = "artifacts", "traces"
+ARTIFACT_FILES = {"kernels_image": "kernels.png", "feature_maps_image": "feature_maps.png",
+                  "checkpoint": "model.pt"}
+NAME_MAX = 255  # the usual file-name limit (ext4, xfs, tmpfs); checked against the real one
+
+
+def name_problem(name) -> str | None:
+    """Why ``name`` cannot name a file or folder under the results folder, or None. The one
+    check for run ids (every entry point) and for the ids the reports turn into paths."""
+    if not isinstance(name, str) or not name:
+        return "empty"
+    if name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        return "use a plain name (no '/', not '..')"
+    if len(name.encode()) > NAME_MAX - 16:  # room for "NNNN_" and ".jsonl"/".json"
+        return f"longer than {NAME_MAX - 16} bytes"
+    if any(ord(c) < 32 for c in name):
+        return "control characters"
+    return None
+
+
+def check_run_id(run_id) -> str:
+    """``run_id``, or ValueError saying why it cannot name files under the results folder."""
+    problem = name_problem(run_id)
+    if problem:
+        raise ValueError(f"run id {run_id!r}: {problem}; it names files under the results "
+                         "folder")
+    return run_id
+
+
+# ---------------------------------------------------------------- pytest-benchmark's copy
+# The JSONL line is a case's result. pytest-benchmark's JSON (its ``extra_info``) carries only
+# the key the reports join on and a few headline fields, for people reading that JSON alone.
+BENCHMARK_FIELDS = ("schema_version", "run_id", "case_id", "arch", "repeat", "status",
+                    "device_name", "test_accuracy", "epoch_time_median_s", "images_per_s")
+
+
+def headline(record: dict) -> dict:
+    """What a case's pytest-benchmark ``extra_info`` holds (BENCHMARK_FIELDS)."""
+    return {k: record.get(k) for k in BENCHMARK_FIELDS}
 
 
 # ---------------------------------------------------------------- numbers in loaded records
@@ -428,7 +680,7 @@ def num(v) -> float | None:
     """A finite float, or None for anything else (None, NaN, text, lists)."""
     try:
         f = float(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return f if math.isfinite(f) else None
 

@@ -1,0 +1,14 @@
+"""Where the checkout is, and the small CPU RunConfig the runner tests start from."""
+
+from pathlib import Path
+
+from cnnbench.bench.config import RunConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cfg(tmp_path, **kw):
+    base = dict(dataset="synthetic", device="cpu", epochs=2, torch_profile=False, artifacts=False,
+                progress=False, results_dir=str(tmp_path), run_id="unit", warmup_steps=2,
+                val_size=256)
+    return RunConfig(**{**base, **kw})

@@ -1,0 +1,224 @@
+"""How the runner carries out a recipe, read off what it built and ran: the tensors the model
+was fed, the optimizer object, the loss the training step returned, each module's mode while
+scored. Not the record's echo of the recipe.
+
+Expected values are the studies' facts, written here again from ../shared/seeds/*.txt:
+  000  optim.SGD(lr=0.01, momentum=0.5), Normalize((0.1307,), (0.3081,)), F.nll_loss on
+       log_softmax (= cross-entropy on the scores), torch.manual_seed(42)
+  001  optim.Adam(lr=0.001), ToTensor only, F.nll_loss on softmax (the bug), no seed
+  002  optim.SGD(lr=0.01, momentum=0.9), Normalize((0.1307,), (0.3081,)), torch.manual_seed(1)
+  003  torch.optim.Adam(lr=0.01), Normalize((0.5,), (0.5,)), nn.CrossEntropyLoss, no seed
+  004  SGD(lr=0.01; model C 0.05), ToTensor only, nn.CrossEntropyLoss, no seed
+Every optimizer argument a study did not pass is PyTorch's default.
+
+Synthetic data (uniform noise, so every batch holds pixels 0 and 255) keeps a case to a few
+seconds on a CPU; the studies' "dataset" normalization is checked on Fashion-MNIST too.
+"""
+
+import inspect
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnnbench import data, models
+from cnnbench.bench.config import RunConfig
+from cnnbench.bench.plan import case_seed
+from cnnbench.bench.plugin import BenchSession
+from cnnbench.bench.runner import Runner
+
+SYNTHETIC = (0.5, 0.2898)  # the synthetic dataset's own mean/std (data/registry.py)
+TO_TENSOR = (0.0, 1.0)
+
+# arch: (optimizer class, the study's own arguments, (mean, std) applied on synthetic data,
+# loss, seed). Seed = None: the study set none, so 0.
+STUDIES = {
+    "seed000_net0": (torch.optim.SGD, dict(lr=0.01, momentum=0.5), SYNTHETIC, "ce", 42),
+    "seed001_lab4_maxpool_softmax_nll": (torch.optim.Adam, dict(lr=0.001), TO_TENSOR, "nll_p", 0),
+    "seed001_lab4_avgpool": (torch.optim.Adam, dict(lr=0.001), TO_TENSOR, "ce", 0),
+    "seed002_conv7": (torch.optim.SGD, dict(lr=0.01, momentum=0.9), SYNTHETIC, "ce", 1),
+    "seed003_lenet_dropout": (torch.optim.Adam, dict(lr=0.01), (0.5, 0.5), "ce", 0),
+    "seed004_model_a": (torch.optim.SGD, dict(lr=0.01), TO_TENSOR, "ce", 0),
+    "seed004_model_c": (torch.optim.SGD, dict(lr=0.05), TO_TENSOR, "ce", 0),
+}
+
+
+def seed_cfg(tmp_path, **kw) -> RunConfig:
+    # 64 images: one full batch for seed003, whose drop_last would skip a smaller one.
+    base = dict(dataset="synthetic", device="cpu", epochs=1, torch_profile=False,
+                artifacts=False, progress=False, results_dir=str(tmp_path), run_id="exec",
+                warmup_steps=1, recipe="seed", limit_train=64, seed=None)
+    return RunConfig(**{**base, **kw})
+
+
+class Ran:
+    """One case set up and trained for one epoch, with what the model saw on the way."""
+
+    def __init__(self, arch: str, cfg: RunConfig):
+        cfg = cfg.replace(seed=case_seed(arch, cfg))  # what the plugin hands the runner
+        self.runner = r = Runner(arch, cfg)
+        r.setup()
+        self.model = r.training.model
+        self.initial = [p.detach().clone() for p in self.model.parameters()]
+        self.inputs, self.modes = [], set()
+        hooks = [self.model.register_forward_pre_hook(
+            lambda _m, args: self.inputs.append(args[0].detach().clone()))]
+        hooks += [m.register_forward_hook(lambda m, *_: self.modes.add(m.training))
+                  for m in self.model.modules()]
+        r.train_epoch()
+        for h in hooks:
+            h.remove()
+
+    def affine(self, x: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+        """The pixel values 0..255 that ``x`` holds if it is (pixel/255 - mean) / std."""
+        return (x.double() * std + mean) * 255
+
+
+@pytest.fixture(scope="module", params=sorted(STUDIES))
+def ran(request, tmp_path_factory):
+    r = Ran(request.param, seed_cfg(tmp_path_factory.mktemp("exec")))
+    yield request.param, r
+    r.runner.release()
+
+
+def test_the_first_training_batch_is_normalized_as_the_study_did(ran):
+    arch, r = ran
+    mean, std = STUDIES[arch][2]
+    x = r.inputs[0]
+    assert x.shape[1:] == (1, 28, 28) and x.dtype == torch.float32
+    pixels = r.affine(x, mean, std)
+    # An affine map of whole pixel values: a std off in the 3rd decimal moves pixel 255 by 0.7,
+    # a mean off by 0.001 moves every pixel by 0.26; float32 rounding stays under 1e-3.
+    torch.testing.assert_close(pixels, pixels.round(), atol=0.01, rtol=0)
+    assert pixels.round().min() == 0 and pixels.round().max() == 255  # noise: both present
+    assert x.min().item() == pytest.approx(-mean / std, abs=1e-6)
+    assert x.max().item() == pytest.approx((1 - mean) / std, abs=1e-5)
+    # Evaluation batches get the same normalization.
+    xt, _ = next(iter(r.runner.loaders.test))
+    assert xt.min().item() == pytest.approx(-mean / std, abs=1e-6)
+
+
+@pytest.mark.parametrize("arch,mean,std", [("seed000_net0", 0.2860, 0.3530),
+                                           ("seed004_model_a", 0.0, 1.0)])
+def test_dataset_normalization_uses_the_datasets_own_constants(tmp_path, fashion_dir, arch,
+                                                               mean, std):
+    # seed000 normalized MNIST by MNIST's own mean/std; on Fashion-MNIST "the dataset's own" is
+    # its computed 0.2860/0.3530. seed004 used ToTensor only.
+    r = Ran(arch, seed_cfg(tmp_path, dataset="fashion-mnist", data_dir=str(fashion_dir)))
+    try:
+        pixels = r.affine(r.inputs[0], mean, std)
+        torch.testing.assert_close(pixels, pixels.round(), atol=0.01, rtol=0)
+        assert pixels.round().min() == 0 and pixels.round().max() >= 200
+    finally:
+        r.runner.release()
+
+
+def test_dataset_constants_are_pinned():
+    # MNIST: PyTorch examples/mnist's 0.1307/0.3081, which studies 000 and 002 typed in.
+    # Fashion-MNIST: 0.286041/0.353024 computed over all 47,040,000 training pixels, to 4 places.
+    # Synthetic: uniform 0..255, mean 127.5/255, std sqrt((256**2 - 1)/12)/255 = 0.28979.
+    got = {n: (i.mean, i.std) for n, i in data.DATASETS.items()}
+    assert got == {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530),
+                   "kmnist": (0.1918, 0.3483), "synthetic": (0.5, 0.2898)}
+    assert round(((256**2 - 1) / 12) ** 0.5 / 255, 4) == 0.2898
+
+
+def _pytorch_defaults(cls) -> dict:
+    return {k: p.default for k, p in inspect.signature(cls).parameters.items() if k != "params"}
+
+
+def test_the_optimizer_is_pytorchs_defaults_plus_the_studys_arguments(ran):
+    arch, r = ran
+    cls, given, *_ = STUDIES[arch]
+    opt = r.runner.training.optimizer
+    assert type(opt) is cls and len(opt.param_groups) == 1
+    group = dict(opt.param_groups[0])
+    assert [id(p) for p in group.pop("params")] == [id(p) for p in r.model.parameters()]
+    assert group == {**_pytorch_defaults(cls), **given}
+    # The defaults the studies got, in case a torch release changes one.
+    if cls is torch.optim.SGD:
+        assert (group["dampening"], group["nesterov"], group["weight_decay"]) == (0, False, 0)
+    else:
+        assert (group["betas"], group["eps"], group["weight_decay"], group["amsgrad"],
+                group["capturable"]) == ((0.9, 0.999), 1e-8, 0, False, False)
+
+
+def _formula(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-image loss, written out: cross-entropy is -log softmax(scores)[y]; the Lab 4 bug
+    fed probabilities to nll_loss, which returns -p[y]."""
+    picked = out if kind == "nll_p" else out - out.logsumexp(1, keepdim=True)
+    return -picked.gather(1, y[:, None]).squeeze(1)
+
+
+def test_the_training_step_loss_is_the_studys_formula(ran):
+    arch, r = ran
+    kind = STUDIES[arch][3]
+    x = r.inputs[0]
+    y = torch.arange(len(x)) % 10
+    torch.manual_seed(7)  # the same dropout mask (seed003) for both forwards
+    with torch.no_grad():
+        out = r.model(x)
+    torch.manual_seed(7)
+    stats = r.runner._train_step(r.runner.training, x, y)
+    want = _formula(kind, out, y).mean()
+    if arch.startswith("seed003"):  # [loss, fraction of the batch right] per step
+        assert stats[1].item() == pytest.approx((out.argmax(1) == y).float().mean().item())
+        stats = stats[0]
+    assert stats.item() == pytest.approx(want.item(), rel=1e-5)
+    assert kind != "nll_p" or -1 <= stats.item() < 0  # the bug's loss: minus a probability
+
+
+def test_evaluation_scores_in_eval_mode_with_the_same_loss(ran):
+    arch, r = ran
+    kind = STUDIES[arch][3]
+    x = r.inputs[0]
+    y, cut = torch.arange(len(x)) % 10, len(x) // 3  # uneven batches: 3 + 7, 21 + 43
+    model = r.model
+    assert r.modes == {True}  # every module trained in training mode
+    with torch.no_grad():
+        want = model.eval()(x)  # eval mode: dropout off, so the scores are deterministic
+    model.train()
+    seen = set()
+    hooks = [m.register_forward_hook(lambda m, *_: seen.add(m.training))
+             for m in model.modules()]
+    try:
+        loss, acc = r.runner.evaluate([(x[:cut], y[:cut]), (x[cut:], y[cut:])])
+    finally:
+        for h in hooks:
+            h.remove()
+    assert seen == {False}
+    assert model.training  # back to training mode for the next epoch
+    # Mean over images, as the studies' sum / len(dataset).
+    assert loss == pytest.approx(_formula(kind, want, y).double().mean().item(), rel=1e-5)
+    assert acc == (want.argmax(1) == y).sum().item() / len(x)
+
+
+def test_the_measured_model_starts_from_the_cases_seed(ran):
+    arch, r = ran
+    torch.manual_seed(STUDIES[arch][4])
+    fresh = models.build(r.runner.plan.spec)
+    for got, want in zip(r.initial, fresh.parameters(), strict=True):
+        torch.testing.assert_close(got, want.detach(), rtol=0, atol=0)
+
+
+SESSION_AXES = {"dataset": ["synthetic"], "precision": ["fp32"], "loader": ["resident"],
+                "mode": ["eager"]}
+
+
+@pytest.mark.parametrize("recipe,seed,want", [
+    # No --seed: each study's own seed, repeat k adds k; the uniform recipe's is 0.
+    ("seed", None, {"seed000_net0": [42, 43], "seed002_conv7": [1, 2],
+                    "seed001_lab4_maxpool": [0, 1], "seed003_lenet_dropout": [0, 1],
+                    "seed004_model_b": [0, 1], "grid_d1_k3_s1_same_max_w32": [0, 1]}),
+    ("uniform", None, {"seed000_net0": [0, 1], "seed002_conv7": [0, 1]}),
+    # --seed 5: every case, every recipe, seeds 5 and 6.
+    ("seed", 5, {"seed000_net0": [5, 6], "seed002_conv7": [5, 6]}),
+])
+def test_the_plugin_gives_each_case_its_seed(tmp_path, recipe, seed, want):
+    base = seed_cfg(tmp_path, recipe=recipe, seed=seed)
+    cases = BenchSession("exec", base, SESSION_AXES, repeats=2).cases(sorted(want))
+    got = {}
+    for case in cases:
+        got.setdefault(case.arch, []).append(case.config.seed)
+        assert case.config.repeat == got[case.arch].index(case.config.seed)
+    assert got == want
