@@ -3,6 +3,13 @@
     cnnbench run [--profile auto|quick|standard|full] [--name NAME] [-- extra pytest args]
     cnnbench run --executor ray [--ray-address ADDR] ...   (a Ray cluster; README)
 
+Exit codes (README, "Exit codes"): 0 every case ok; 1 some case failed (diverged, oom, error:
+the report is still built); 2 a bad command line; 3 the report could not be built or written
+(nothing loadable, disk full, an internal error), or pytest's internal error; 4 pytest refused
+the options or the data; 5 no case selected; 128+N stopped by signal N (130 Ctrl-C, 143
+SIGTERM): the finished cases, their benchmark JSON and the interrupted case's record are kept,
+and no report is built.
+
 The pytest options (--epochs, --dataset, --amp, -k, ...) go after ``--``; ``pytest -p
 cnnbench.bench.plugin --help`` lists them under "cnnbench".
 """
@@ -11,13 +18,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
+import signal
 import sys
+import traceback
 from pathlib import Path
 
+from cnnbench import record as layout
+from cnnbench.record import check_run_id
 from cnnbench.reports.load import NoRunsError
 from cnnbench.reports.pages import build_page
+from cnnbench.reports.safe_paths import replaced_atomically
 
+from . import child
 from .profiles import PROFILES, Profile
 
 # The cases' test file, wherever bench lives (a checkout or an installed wheel). Naming the file,
@@ -46,27 +58,39 @@ def choose_profile(name: str, device: str) -> Profile:
     return profile
 
 
+EXIT_REPORT_FAILED = 3  # never 1: that is "some case failed" here and "regression" elsewhere
+
+
 def run_suite(profile: Profile, run: str, results: Path, device: str,
               extra: list[str]) -> int:
-    """Run the profile's cases with pytest; its exit code (1: some case failed)."""
+    """Run the profile's cases with pytest; its exit code (1: some case failed), or 128+N
+    when this process got signal N (passed on to pytest, which then saved what finished)."""
     cmd = [sys.executable, "-m", "pytest", str(CASES), "-p", PLUGIN, "-p", "no:cacheprovider",
-           "-q",
-           "--benchmark-save", run, "--benchmark-storage", f"file://{results / 'benchmarks'}",
+           "-q", "--benchmark-save", run,
+           "--benchmark-storage", f"file://{results / layout.BENCHMARKS_DIR}",
            "--results-dir", str(results), "--run-id", run, "--device", device,
            *profile.pytest_args, *extra]
     print("cnnbench: " + " ".join(cmd[1:]), flush=True)
-    return subprocess.run(cmd).returncode  # in the caller's directory: results stay there
+    rc, received = child.run(cmd)  # in the caller's directory: results stay there
+    if received:
+        return 128 + received[0]
+    if rc < 0:  # pytest killed by a signal (not from us)
+        return 128 - rc
+    return 128 + signal.SIGINT if rc == 2 else rc  # pytest's 2: interrupted
 
 
 def run_files(results: Path, run: str) -> list[Path]:
     """One run's files: the runner's JSONL and pytest-benchmark's saved JSON."""
-    return [results / f"{run}.jsonl", *sorted((results / "benchmarks").rglob(f"*_{run}.json"))]
+    return [layout.records_file(results, run), *layout.benchmark_files(results, run)]
 
 
 def build_report(results: Path, run: str) -> Path:
-    """The run's page and tables in <results>/<run>/ (reports, called as a library)."""
-    return build_page(run_files(results, run), results / run / "report.html",
-                      csv_dir=results / run)
+    """The run's page and tables in <results>/<run>/ (reports, called as a library); the page
+    is renamed into place only once whole."""
+    page = layout.report_folder(results, run) / "report.html"
+    with replaced_atomically(page) as tmp:
+        build_page(run_files(results, run), tmp, csv_dir=layout.report_folder(results, run))
+    return page
 
 
 def main(argv: list[str] | None = None, prog: str = "cnnbench run") -> int:
@@ -99,6 +123,10 @@ def main(argv: list[str] | None = None, prog: str = "cnnbench run") -> int:
 
     profile = choose_profile(args.profile, args.device)
     run = args.name or f"{profile.name}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    try:  # the one run-id check, before any executor (Ray's too) writes a file
+        check_run_id(run)
+    except ValueError as e:
+        parser.error(f"--name: {e}")
     results = Path(args.results_dir).resolve()
     print(f"cnnbench: {profile.description}; expect {profile.duration}")
     if args.executor == "ray":
@@ -111,6 +139,13 @@ def main(argv: list[str] | None = None, prog: str = "cnnbench run") -> int:
                                  if args.case_timeout else {}))
     else:
         suite_rc = run_suite(profile, run, results, args.device, args.pytest_args)
+    if suite_rc > 128:
+        name = signal.Signals(suite_rc - 128).name
+        print(f"cnnbench: stopped by {name}; the finished cases are kept in "
+              f"{layout.records_file(results, run)} and {results / layout.BENCHMARKS_DIR} "
+              "(no report built)",
+              file=sys.stderr)
+        return suite_rc
     if suite_rc not in (0, 1):  # 1: some case failed (diverged/oom/error); still report it
         print(f"cnnbench: the suite did not run (pytest exit {suite_rc})", file=sys.stderr)
         return suite_rc
@@ -118,7 +153,15 @@ def main(argv: list[str] | None = None, prog: str = "cnnbench run") -> int:
         page = build_report(results, run)
     except NoRunsError as e:
         print(f"cnnbench: the report could not be built: {e}", file=sys.stderr)
-        return 2
+        return EXIT_REPORT_FAILED
+    except OSError as e:  # disk full, read-only folder
+        print(f"cnnbench: the report could not be written: {e}", file=sys.stderr)
+        return EXIT_REPORT_FAILED
+    except Exception:  # noqa: BLE001 - a bug in the report must not read as "cases failed"
+        traceback.print_exc()
+        print("cnnbench: the report could not be built (an internal error, above)",
+              file=sys.stderr)
+        return EXIT_REPORT_FAILED
     print(f"cnnbench: report: {page}")
     if suite_rc:
         print("cnnbench: some cases failed; see the report's status column", file=sys.stderr)

@@ -100,11 +100,9 @@ class RunConfig:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
         if self.val_size is not None and self.val_size < 0:
             raise ValueError(f"val_size must be >= 0, got {self.val_size}")
-        # The run id names <results_dir>/<run_id>.jsonl and folders below results_dir.
-        if not self.run_id or self.run_id in (".", "..") or "/" in self.run_id \
-                or "\\" in self.run_id:
-            raise ValueError(f"run id {self.run_id!r}: use a plain name (no '/', not '..'), "
-                             f"it names files under the results folder")
+        # The run id names <results_dir>/<run_id>.jsonl and folders below results_dir; the one
+        # rule for it (record.check_run_id) is the one the reports apply to records.
+        record.check_run_id(self.run_id)
 
     def replace(self, **changes) -> RunConfig:
         return dataclasses.replace(self, **changes)

@@ -12,21 +12,31 @@ the history. After the suite it:
    (``reports.pages.compare_runs``) and writes ``<night>/compare.html``;
 2. builds ``<night>/report.html`` over tonight, and ``<history>/history.html`` over every night
    (with each case's epoch time and accuracy across nights);
-3. exits 0 when all is well, 1 on a regression beyond the thresholds, 3 when the comparison
-   could not run (tonight's results do not load, or the comparison failed), 2 when cases failed
-   (diverged, OOM, error) or the suite did not run, so a scheduler or CI job goes red.
+3. exits 0 when all is well, 1 on a regression beyond the thresholds (and for nothing else), 3
+   when the comparison could not run (tonight's results do not load, the comparison failed, a
+   full disk, an internal error), 2 when cases failed (diverged, OOM, error) or the suite did
+   not run, 128+N when stopped by signal N (the finished cases are kept; no comparison), so a
+   scheduler or CI job goes red. A bad record in any night is skipped with a warning.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
+import traceback
 from pathlib import Path
 
+from cnnbench.record import records_file
 from cnnbench.reports.load import NoRunsError, load_runs
 from cnnbench.reports.pages import compare_runs
-from cnnbench.reports.thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
+from cnnbench.reports.thresholds import (
+    ACC_THRESHOLD,
+    BASELINE_NIGHTS,
+    TIME_THRESHOLD,
+    threshold_arg,
+)
 
 from . import __main__ as main_job
 
@@ -56,30 +66,48 @@ def ok_cases(history: Path, night: str) -> set[str]:
 def baseline(history: Path, tonight: str, cases: set[str]) -> str | None:
     """The most recent earlier night where one of ``cases`` ran ok: a night whose cases all
     failed (or did not load) is never the baseline, so it cannot cause a false regression."""
+    found = baselines(history, tonight, cases, 1)
+    return found[0] if found else None
+
+
+def baselines(history: Path, tonight: str, cases: set[str],
+              count: int = BASELINE_NIGHTS) -> list[str]:
+    """Up to ``count`` recent earlier nights where one of ``cases`` ran ok, newest first.
+
+    Several nights, not one: their spread is the between-night noise a night is judged
+    against (one night's within-night spread let two identical nights read −76.7%)."""
+    out = []
     for night in reversed([n for n in nights(history) if n < tonight]):
         if ok_cases(history, night) & cases:
-            return night
-        print(f"nightly: {night} has no ok case in common with {tonight}; not a baseline")
-    return None
+            out.append(night)
+            if len(out) == count:
+                break
+        else:
+            print(f"nightly: {night} has no ok case in common with {tonight}; not a baseline")
+    return out
 
 
 def compare_with_previous(history: Path, tonight: str, threshold: float,
                           acc_threshold: float) -> int:
     """EXIT_OK (no regression, or nothing earlier to compare with), EXIT_REGRESSION, or
-    EXIT_NO_COMPARISON when tonight's results could not be compared; writes compare.html."""
+    EXIT_NO_COMPARISON when tonight's results could not be compared; writes compare.html.
+
+    The baseline is the recent nights (``baselines``); a regression must clear the threshold,
+    the between-night noise and the control case's own change (reports/compare.py)."""
     try:
         tonight_df = load_runs(night_inputs(history, tonight))
     except NoRunsError as e:
         print(f"nightly: comparison could not run: {e}", file=sys.stderr)
         return EXIT_NO_COMPARISON
-    prev = baseline(history, tonight, set(tonight_df["case"]))
-    if prev is None:
+    prev = baselines(history, tonight, set(tonight_df["case"]))
+    if not prev:
         print(f"nightly: no earlier night in {history} has an ok case {tonight} ran; "
               "nothing to compare with")
         return EXIT_OK
-    print(f"nightly: comparing {tonight} with {prev}", flush=True)
+    print(f"nightly: comparing {tonight} with {', '.join(prev)}", flush=True)
     try:
-        result = compare_runs(night_inputs(history, prev), night_inputs(history, tonight),
+        result = compare_runs([f for n in prev for f in night_inputs(history, n)],
+                              night_inputs(history, tonight),
                               threshold=threshold, acc_threshold=acc_threshold,
                               html=history / tonight / "compare.html")
     except Exception as e:  # noqa: BLE001 - a crash here is reported as such, never as a regression
@@ -126,6 +154,21 @@ def finish_night(history: Path, tonight: str, suite_rc: int, threshold: float,
 
 
 def main(argv: list[str] | None = None, prog: str = "cnnbench nightly") -> int:
+    """The nightly, whose exit code is never 1 for anything but a regression: a crash or a
+    full disk after the suite is "no verdict" (3), with its traceback."""
+    try:
+        return _main(argv, prog)
+    except OSError as e:
+        print(f"nightly: could not finish: {e}", file=sys.stderr)
+        return EXIT_NO_COMPARISON
+    except Exception:  # noqa: BLE001 - a bug must not read as a regression
+        traceback.print_exc()
+        print("nightly: could not finish (an internal error, above); no verdict",
+              file=sys.stderr)
+        return EXIT_NO_COMPARISON
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     p = argparse.ArgumentParser(prog=prog, description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="standard",
@@ -147,7 +190,11 @@ def main(argv: list[str] | None = None, prog: str = "cnnbench nightly") -> int:
 
     suite_rc = main_job.main(["--profile", a.profile, "--name", tonight, "--results-dir",
                               str(history), "--device", a.device, "--", *a.pytest_args])
-    if not (history / f"{tonight}.jsonl").exists():
+    if suite_rc > 128:  # stopped by a signal: what finished is kept, a partial night is no verdict
+        print(f"nightly: {tonight} stopped by {signal.Signals(suite_rc - 128).name}; its "
+              "finished cases are kept, no comparison made", file=sys.stderr)
+        return suite_rc
+    if not records_file(history, tonight).exists():
         print(f"nightly: {tonight} produced no results (exit {suite_rc})", file=sys.stderr)
         return EXIT_FAILED
     return finish_night(history, tonight, suite_rc, a.threshold, a.acc_threshold)

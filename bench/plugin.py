@@ -25,6 +25,8 @@ import dataclasses
 import datetime as dt
 import itertools
 import os
+import random
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from cnnbench.bench.config import RunConfig
+from cnnbench.record import NAME_MAX, check_run_id, records_file
 from cnnbench.vocab import LOADERS, MODES, PRECISIONS, RECIPES
 
 if TYPE_CHECKING:
@@ -150,6 +153,12 @@ def pytest_addoption(parser):
     g.addoption("--shard", default=None, metavar="K/N", type=parse_shard,
                 help="run only the K-th of N interleaved slices of the cases (K = 1..N), to "
                      "spread a sweep over N machines")
+    g.addoption("--control", default=None, metavar="ARCH",
+                help="A/A control: run this architecture twice in every block (a second copy "
+                     "at another position), so the report can check the timing is unbiased")
+    g.addoption("--order-seed", type=int, default=None, metavar="N",
+                help="seed of each block's random running order [derived from the run id]; "
+                     "recorded with every case")
 
 
 # ---------------------------------------------------------------- the session
@@ -157,11 +166,18 @@ def pytest_addoption(parser):
 
 class Case(str):
     """One benchmark case: its id as a string (so pytest-benchmark's JSON params stay readable),
-    carrying the architecture name and the RunConfig."""
+    carrying the architecture name and the RunConfig, and its place in the design: its block,
+    its position in the block's running order (set once the selection is final), the order's
+    seed, and whether it is the A/A control's second copy."""
 
-    def __new__(cls, arch: str, config: RunConfig):
+    def __new__(cls, arch: str, config: RunConfig, block: int | None = None,
+                control: bool = False):
         self = super().__new__(cls, config.case_id(arch))
         self.arch, self.config = arch, config
+        self.block = config.repeat if block is None else block
+        self.control = control
+        self.position: int | None = None
+        self.order_seed: int | None = None
         return self
 
     @property
@@ -179,6 +195,8 @@ class BenchSession:
     archs: str = "*"
     repeats: int = 1
     shard: tuple[int, int] | None = None
+    control: str | None = None  # the A/A control's architecture (runs twice per block)
+    order_seed: int | None = None  # None: derived from the run id (order_seed())
     case_items: int = 0  # benchmark cases collected: > 0 means this session runs the suite
     held_save: tuple | None = None  # xdist worker: pytest-benchmark's save targets, held back
     suite: SuiteProgress | None = None  # cases done/left for the progress bar, once collected
@@ -195,7 +213,8 @@ class BenchSession:
             base = RunConfig(**fields, **{k: v[0] for k, v in axes.items()})
         except ValueError as e:
             raise pytest.UsageError(str(e)) from None
-        return cls(fields["run_id"], base, axes, opts["archs"], opts["repeats"], opts["shard"])
+        return cls(fields["run_id"], base, axes, opts["archs"], opts["repeats"], opts["shard"],
+                   opts.get("control"), opts.get("order_seed"))
 
     def cases(self, archs: list[str]) -> list[Case]:
         from cnnbench.bench.plan import case_seed
@@ -211,7 +230,39 @@ class BenchSession:
             except ValueError as e:
                 raise pytest.UsageError(str(e)) from None
             out.append(Case(arch, cfg))
+            if arch == self.control:
+                # The A/A control's second copy in block ``rep``: the same config and seed
+                # (the same work), a distinct test id (repeat ``repeats + rep``).
+                out.append(Case(arch, cfg.replace(repeat=self.repeats + rep), block=rep,
+                                control=True))
         return out
+
+    def seed(self) -> int:
+        """The running order's seed: --order-seed, else one derived from the run id (so a
+        rerun under the same id runs in the same order)."""
+        if self.order_seed is not None:
+            return self.order_seed
+        return zlib.crc32(self.run_id.encode()) % 2**31
+
+
+def block_order(cases: list[Case], seed: int) -> list[Case]:
+    """The cases block by block (block 0 first), each block in a seeded random order.
+
+    Run in a fixed arch-major order, repeats put the machine's drift on the factor levels
+    (nominal 95% intervals covered 57–75%); in randomised blocks the drift between blocks
+    cancels in within-block contrasts, and the drift within one is noise that the contrasts'
+    own spread measures. Sets each case's ``position`` and ``order_seed``."""
+    blocks: dict[int, list[Case]] = {}
+    for c in cases:
+        blocks.setdefault(c.block, []).append(c)
+    out = []
+    for b in sorted(blocks):
+        todo = list(blocks[b])
+        random.Random(f"{seed}:{b}").shuffle(todo)
+        for pos, c in enumerate(todo):
+            c.position, c.order_seed = pos, seed
+        out += todo
+    return out
 
 def session(config) -> BenchSession:
     """The session object, made on first use: pytest-benchmark's own pytest_configure calls
@@ -245,6 +296,10 @@ def validate_options(config) -> None:
             s.base.replace(dataset=ds, precision=prec, loader=loader, mode=mode)
         except ValueError as e:
             raise pytest.UsageError(str(e)) from None
+    try:  # the one run-id check (cnnbench.record), also applied by the main job and Ray
+        check_run_id(s.run_id)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     for option, path in (("--results-dir", s.base.results_dir), ("--trace-dir", s.base.trace_dir)):
         if path is not None and os.path.exists(path) and not os.path.isdir(path):
             raise pytest.UsageError(f"{option} {path}: is a file, not a folder")
@@ -270,6 +325,78 @@ def _check_device(name: str) -> None:
     count = torch.cuda.device_count()
     if device.type == "cuda" and device.index >= count:
         raise pytest.UsageError(f"--device {name}: this machine has {count} CUDA device(s)")
+
+
+def validate_output(config, s: BenchSession, cases: list[Case]) -> None:
+    """Before any case trains, where its files go: each output folder can be created and
+    written (by writing a file: permission bits do not stop root, a read-only mount does), the
+    longest file name the run will create fits the file system, and a reused run id's file
+    holds no records written with other options. Called once cases are collected, so a unit
+    test session never creates a results folder."""
+    from cnnbench.bench.reuse import options_digest, reuse_problem
+
+    longest = _longest_name(config, s, cases)
+    for option, path in (("--results-dir", s.base.results_dir), ("--trace-dir", s.base.trace_dir)):
+        if path is None:
+            continue
+        problem = _write_problem(Path(path))
+        if problem:
+            raise pytest.UsageError(f"{option} {path}: {problem}; nothing was run")
+        limit = _name_max(Path(path))
+        if longest[1] > limit:
+            raise pytest.UsageError(
+                f"{option} {path}: the run would create the file name {longest[0]!r} "
+                f"({longest[1]} bytes), longer than this file system allows ({limit}): "
+                "choose a shorter --run-id (or --name)")
+    problem = reuse_problem(s.base.results_dir, s.run_id,
+                            {options_digest(c.config) for c in cases})
+    if problem:
+        raise pytest.UsageError(problem)
+
+
+# What the profiler appends to a case id in a trace file's name: ".<19-digit id>" and the suffix.
+TRACE_NAME_TAIL = ".1795421619225401066.pt.trace.json.gz"
+
+
+def _longest_name(config, s: BenchSession, cases: list[Case]) -> tuple[str, int]:
+    names = [f"{s.run_id}.jsonl"]
+    save = config.getoption("benchmark_save", None)
+    if save:
+        names.append(f"0001_{save}.json")  # pytest-benchmark's NNNN_<name>.json
+    for c in cases:
+        names.append(c.id)  # artifacts/<run>/<case>/, traces/<run>/<case>/
+        if c.config.torch_profile:
+            names.append(c.id + TRACE_NAME_TAIL)
+    longest = max(names, key=lambda n: len(n.encode()))
+    return longest, len(longest.encode())
+
+
+def _existing(path: Path) -> Path:
+    """``path`` or its nearest ancestor that exists."""
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _name_max(path: Path) -> int:
+    try:
+        return os.pathconf(_existing(path), "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return NAME_MAX
+
+
+def _write_problem(folder: Path) -> str | None:
+    """Why no file can be written in ``folder`` (created if missing), or None."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return f"not writable ({e.strerror or e})"
+    return None
 
 
 def validate_data(s: BenchSession, cases: list[Case]) -> None:
@@ -399,15 +526,18 @@ def _is_case(item) -> bool:
     return "case" in getattr(item, "fixturenames", ()) and _in_cases_file(item.path)
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected: order what will run
 def pytest_collection_modifyitems(config, items):
     """A session that collected benchmark cases runs only them (``pytest bench/`` also finds
-    the unit tests in bench/tests), sharded when asked."""
+    the unit tests in bench/tests), sharded when asked, then block by block in each block's
+    seeded random order (``block_order``)."""
     s = session(config)
     cases = [i for i in items if _is_case(i)]
     s.case_items = len(cases)
     if not cases:
         return
     validate_data(s, [c.callspec.params["case"] for c in cases])  # here: exit code 4
+    validate_output(config, s, [c.callspec.params["case"] for c in cases])
     keep, drop = cases, [i for i in items if not _is_case(i)]
     if s.shard:
         k, n = s.shard
@@ -417,7 +547,9 @@ def pytest_collection_modifyitems(config, items):
         keep = [c for i, c in enumerate(cases) if i % n == k - 1]
     if drop:
         config.hook.pytest_deselected(items=drop)
-    items[:] = keep
+    by_case = {id(c.callspec.params["case"]): c for c in keep}
+    order = block_order([c.callspec.params["case"] for c in keep], s.seed())
+    items[:] = [by_case[id(case)] for case in order]
 
 
 def pytest_collection_finish(session):
@@ -446,7 +578,7 @@ def pytest_report_collectionfinish(config, start_path, items):
     if not s.case_items:
         return None
     return (f"cnnbench: run {s.run_id}, results in "
-            f"{s.base.results_dir}/{s.run_id}.jsonl")
+            f"{records_file(s.base.results_dir, s.run_id)}")
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):

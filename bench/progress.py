@@ -6,7 +6,7 @@ without ending up in a test's captured output.
 
 Whether stderr is a terminal is asked *while capture is suspended*: pytest's capture points file
 descriptor 2 at a temporary file for the whole session, so asking before suspending always says
-"not a TTY" and the bar never showed (issue 16).
+"not a TTY".
 
 Two levels:
 

@@ -41,7 +41,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnnbench.record import SCHEMA_VERSION, append_jsonl, read_jsonl
+from cnnbench.record import (
+    ARTIFACTS_DIR,
+    BENCHMARKS_DIR,
+    SCHEMA_VERSION,
+    TRACES_DIR,
+    append_jsonl,
+    check_run_id,
+    read_jsonl,
+    records_file,
+)
+
+from . import child
 
 PLUGIN = "cnnbench.bench.plugin"
 CASES_MODULE = "cnnbench.bench.test_archs"
@@ -54,7 +65,7 @@ TERM_GRACE = 30.0
 # worker mid-case, once, so the retry path runs for real.
 KILL_ONCE_ENV = "CNNBENCH_RAY_TEST_KILL_ONCE"
 # Folders of the per-case output the driver brings home (the JSONL line is returned as data).
-FILE_FOLDERS = ("artifacts", "traces")
+FILE_FOLDERS = (ARTIFACTS_DIR, TRACES_DIR)
 # pytest prints a usage error (bad option, no data on this node) as "ERROR: ..." lines.
 ERROR_PREFIX = "ERROR: "
 
@@ -75,20 +86,27 @@ class Suite:
 
 # ---- collection (driver) ------------------------------------------------------------------
 
-def cases_file() -> str:
-    import importlib.util
+def cases_file(cwd: Path | None = None, env: dict | None = None) -> str:
+    """The case module's file as a ``python`` started in ``cwd`` with ``env`` finds it: the
+    plugin in that pytest only knows its own copy, and a Ray worker's sys.path (the driver's
+    folder first) can resolve cnnbench elsewhere than its child, which sees Ray's py_modules."""
+    code = f"import importlib.util; print(importlib.util.find_spec({CASES_MODULE!r}).origin)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True,
+                          text=True, check=True)
+    return proc.stdout.strip()
 
-    return importlib.util.find_spec(CASES_MODULE).origin
 
-
-def collect(suite: Suite, cwd: Path | None = None) -> list[str]:
+def collect(suite: Suite, cwd: Path | None = None, results_dir: Path | None = None) -> list[str]:
     """The case ids the local run would execute, in its order; CollectError with pytest's
-    message and exit code when the options or the data are wrong, or nothing is selected."""
-    cmd = [sys.executable, "-m", "pytest", cases_file(), "--collect-only", "-q",
-           "-p", PLUGIN, "-p", "no:cacheprovider", *suite.pytest_args, "--device", "cpu"]
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **suite.env})
-    ids = [case_id_of(line.strip()) for line in proc.stdout.splitlines() if "::" in line]
+    message and exit code when the options or the data are wrong, or nothing is selected.
+    With ``results_dir``, the plugin's start checks (writable, file names fit, a reused run id)
+    run against the folder the driver will write, before any task starts."""
+    where = ["--results-dir", str(results_dir), "--run-id", suite.run_id] if results_dir else []
+    env = {**os.environ, **suite.env}
+    cmd = [sys.executable, "-m", "pytest", cases_file(cwd, env), "--collect-only", "-q",
+           "-p", PLUGIN, "-p", "no:cacheprovider", *suite.pytest_args, *where, "--device", "cpu"]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    ids = [line.strip() for line in proc.stdout.splitlines() if "::" in line]
     if proc.returncode != 0 or not ids:
         why = _errors(proc.stdout + proc.stderr) or (proc.stdout + proc.stderr).strip()[-2000:]
         raise CollectError(f"pytest selected no cases (exit {proc.returncode}): {why}",
@@ -149,18 +167,23 @@ def run_case(nodeid: str, suite: Suite) -> dict:
     return its record, benchmark JSON and files."""
     with tempfile.TemporaryDirectory(prefix="cnnbench-ray-") as tmp:
         out = Path(tmp)
-        cmd = [sys.executable, "-m", "pytest", f"{cases_file()}::test_train[{nodeid}]",
+        env = {**os.environ, **suite.env}
+        cmd = [sys.executable, "-m", "pytest", f"{cases_file(out, env)}::test_train[{nodeid}]",
                "-p", PLUGIN, "-p", "no:cacheprovider", "-q",
                "--device", suite.device, "--results-dir", str(out / "results"),
                "--run-id", suite.run_id, "--benchmark-json", str(out / "bench.json"),
                *worker_args(suite.pytest_args)]
-        proc = subprocess.Popen(cmd, cwd=out, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True,
-                                env={**os.environ, **suite.env})
+        # child.spawn: the case's pytest dies with this worker (PR_SET_PDEATHSIG), so a killed
+        # worker never leaves it training on a GPU the next task is given.
+        proc = child.spawn(cmd, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, env=env)
         _maybe_kill_once(proc, out)
         try:
             output, _ = proc.communicate(timeout=suite.case_timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException as exc:  # ray.cancel raises KeyboardInterrupt in the task
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                _stop(proc)  # the case records itself as interrupted, then stops
+                raise
             output = _stop(proc)
             result = _collect_result(nodeid, suite, out, output, proc.returncode)
             result["record"].update(status="timeout", error=(
@@ -198,7 +221,7 @@ def _maybe_kill_once(proc: subprocess.Popen, tmp: Path) -> None:
 
 def _collect_result(nodeid: str, suite: Suite, out: Path, output: str, rc: int) -> dict:
     node = node_info()
-    jsonl = out / "results" / f"{suite.run_id}.jsonl"
+    jsonl = records_file(out / "results", suite.run_id)
     records = read_jsonl(jsonl) if jsonl.exists() else []
     if len(records) > 1:
         raise RuntimeError(f"{nodeid}: pytest wrote {len(records)} records for one case")
@@ -260,12 +283,14 @@ def _node_fields(result: dict) -> dict:
     return {k: result["record"].get(k) for k in ("hostname", "ray_node_id", "ray_node_ip")}
 
 
-def as_saved(result: dict, suite: Suite) -> dict:
-    """The task's benchmark JSON as ``--benchmark-save`` would store it: its extra_info (the
-    record) gets the node too, and the per-round timings only with --benchmark-save-data (the
-    task wrote them with --benchmark-json, which always includes them)."""
+def as_saved(result: dict, suite: Suite, nodeid: str) -> dict:
+    """The task's benchmark JSON as ``--benchmark-save`` would store it: named by the node id
+    the driver collected (the task's own names the copy Ray unpacked), its extra_info gets the
+    node too, and the per-round timings only with --benchmark-save-data (the task wrote them
+    with --benchmark-json, which always includes them)."""
     keep_data = "--benchmark-save-data" in suite.pytest_args
     for b in result["benchmark"]["benchmarks"]:
+        b["fullname"] = nodeid
         b.setdefault("extra_info", {}).update(_node_fields(result))
         if not keep_data:
             b.get("stats", {}).pop("data", None)
@@ -305,9 +330,11 @@ def connect(address: str | None = None, **init_options) -> None:
     local folder only here, for the whole job, not per task."""
     import ray
 
-    staged = stage_package(Path(tempfile.mkdtemp(prefix="cnnbench-ray-pkg-")))
-    ray.init(address=address, runtime_env={"py_modules": [str(staged)]}, log_to_driver=False,
-             **init_options)
+    with tempfile.TemporaryDirectory(prefix="cnnbench-ray-pkg-") as tmp:
+        # Ray zips and uploads the folder during init; the copy is not needed after it.
+        staged = stage_package(Path(tmp))
+        ray.init(address=address, runtime_env={"py_modules": [str(staged)]},
+                 log_to_driver=False, **init_options)
 
 
 def stage_package(into: Path) -> Path:
@@ -334,7 +361,7 @@ def submit(suite: Suite, nodeids: list[str]) -> dict:
         {"num_gpus": 0, "num_cpus": suite.cpus_per_case}
     task = ray.remote(run_case).options(max_retries=suite.max_retries,
                                          runtime_env={"env_vars": dict(suite.env)}, **resources)
-    return {task.remote(nodeid, suite): nodeid for nodeid in nodeids}
+    return {task.remote(case_id_of(nodeid), suite): nodeid for nodeid in nodeids}
 
 
 def lost_result(nodeid: str, suite: Suite, exc: BaseException) -> dict:
@@ -353,6 +380,11 @@ def run_on_ray(run_id: str, results_dir: Path, device: str, address: str | None,
     """The main job's "run the suite" step on Ray. pytest's exit codes: 0 every case ok,
     1 some case failed (recorded), 4 the options or the data were refused, 5 nothing selected.
     ``options``: the other Suite fields (max_retries, cpus_per_case, env)."""
+    try:  # the one run-id check, as every entry point applies it (it names files below)
+        check_run_id(run_id)
+    except ValueError as e:
+        print(f"cnnbench: {e}", file=sys.stderr)
+        return 4
     import ray
 
     started = not ray.is_initialized()
@@ -363,7 +395,7 @@ def run_on_ray(run_id: str, results_dir: Path, device: str, address: str | None,
                                             and ray.cluster_resources().get("GPU", 0) > 0)
         suite = Suite(run_id, tuple(pytest_args), device, gpu=gpu, **options)
         try:
-            nodeids = collect(suite)
+            nodeids = collect(suite, results_dir=Path(results_dir))
         except CollectError as e:
             print(f"cnnbench: {e}", file=sys.stderr)
             return e.returncode
@@ -385,27 +417,36 @@ def _drive(suite: Suite, nodeids: list[str], results_dir: Path) -> int:
 
     pending = submit(suite, nodeids)
     tracker = Tracker(len(nodeids), slots=_slots(suite))
-    jsonl = results_dir / f"{suite.run_id}.jsonl"
-    outputs, failed = [], 0
+    jsonl = records_file(results_dir, suite.run_id)
+    outputs, failed, stopped = [], 0, None
     results_dir.mkdir(parents=True, exist_ok=True)
-    while pending:
-        (ref,), _ = ray.wait(list(pending), num_returns=1)
-        nodeid = pending.pop(ref)
-        try:
-            result = ray.get(ref)
-        except Exception as exc:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...
-            result = lost_result(nodeid, suite, exc)
-        result = rehome(result, results_dir)
-        append_jsonl(jsonl, result["record"])
-        if result["benchmark"] is not None:
-            outputs.append(as_saved(result, suite))
-        failed += result["record"]["status"] != "ok"
-        tracker.finished(result["record"], running=len(pending))
+    child.stop_on_sigterm()  # SIGTERM to the driver: like Ctrl-C, cancel and keep what finished
+    try:
+        while pending:
+            (ref,), _ = ray.wait(list(pending), num_returns=1)
+            nodeid = pending.pop(ref)
+            try:
+                result = ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - RayTaskError, WorkerCrashedError, ...
+                result = lost_result(nodeid, suite, exc)
+            result = rehome(result, results_dir)
+            append_jsonl(jsonl, result["record"])
+            if result["benchmark"] is not None:
+                outputs.append(as_saved(result, suite, nodeid))
+            failed += result["record"]["status"] != "ok"
+            tracker.finished(result["record"], running=len(pending))
+    except KeyboardInterrupt as exc:
+        # Each cancelled task stops its pytest (run_case); the finished cases are saved below.
+        stopped = 143 if isinstance(exc, child.Terminated) else 130
+        for ref in pending:
+            ray.cancel(ref)
+        print(f"cnnbench: stopped; {len(pending)} running or waiting cases cancelled",
+              file=sys.stderr, flush=True)
     tracker.close()
-    path = save_benchmarks(outputs, results_dir / "benchmarks", suite.run_id)
+    path = save_benchmarks(outputs, results_dir / BENCHMARKS_DIR, suite.run_id)
     print(f"cnnbench: {len(nodeids)} cases, {failed} failed; records in {jsonl}"
           + (f"; benchmarks in {path}" if path else ""), flush=True)
-    return 1 if failed else 0
+    return stopped or (1 if failed else 0)
 
 
 def _slots(suite: Suite) -> int:

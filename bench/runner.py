@@ -21,7 +21,8 @@ import contextlib
 import datetime as dt
 import gc
 import math
-import statistics
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -29,17 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from cnnbench import data, models
 from cnnbench import record as records
 from cnnbench.record import append_jsonl
+from cnnbench.reports.stats import epoch_stats
 
-from . import artifacts, profiling
+from . import artifacts, profiling, training
+from .child import Terminated, stop_on_sigterm
 from .config import RunConfig
 from .env import environment
 from .plan import CasePlan, graphs_unsupported, normalization, plan  # noqa: F401 (re-exported)
 from .progress import Progress
+from .reuse import options_digest
 from .timing import make_timer, percentile, synchronize
 
 # Step losses kept in the record: averaged into at most this many points per epoch, enough for
@@ -73,6 +76,20 @@ def _is_oom(exc: BaseException) -> bool:
     oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
     text = str(exc).lower()
     return isinstance(exc, oom | MemoryError) or any(m in text for m in OOM_MESSAGES)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """SIGINT and SIGTERM wait while the record is written: a second Ctrl-C must not tear the
+    line that records the first (they are delivered right after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _now() -> str:
@@ -118,7 +135,8 @@ class Runner:
             arch=arch, dataset=config.dataset, precision=config.precision, loader=config.loader,
             mode_requested=config.mode, repeat=config.repeat, seed=config.seed,
             recipe=config.recipe, run_id=config.run_id, case_id=self.case_id,
-            started_at=_now()))
+            started_at=_now(), options_digest=options_digest(config)))
+        stop_on_sigterm()
 
     @property
     def epochs(self) -> int:
@@ -135,12 +153,13 @@ class Runner:
             self.finish()
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, not lost
             self.fail(exc)
-        except KeyboardInterrupt:  # Ctrl-C: recorded, then passed on so the session stops
-            self.interrupted()
+        except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM: recorded, then passed on
+            self.interrupted(exc)
             raise
         finally:
             try:
-                self.save()  # raises when the record could not be written (disk full)
+                with signals_held():
+                    self.save()  # raises when the record could not be written (disk full)
             finally:
                 self.release()
         return self.result()
@@ -285,27 +304,14 @@ class Runner:
         return torch.autocast(self.device.type, dtype=self._amp_dtype, cache_enabled=cache)
 
     def _make_training(self) -> Training:
-        recipe = self.plan.recipe
         model = models.build(self.plan.spec).to(self.device)
         if self.cfg.channels_last:
             model = model.to(memory_format=torch.channels_last)
         step_model = torch.compile(model, mode=self.cfg.compile) if self.cfg.compile else model
-        if recipe.optimizer == "sgd":
-            opt = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
-        elif recipe.optimizer == "adam":
-            # capturable keeps Adam's step counter on the device, so a graph can replay it.
-            opt = torch.optim.Adam(model.parameters(), lr=recipe.lr,
-                                   capturable=self.plan.mode == "graphs")
-        else:
-            raise ValueError(f"unknown optimizer {recipe.optimizer!r}")
+        opt = training.make_optimizer(self.plan.recipe, model.parameters(), self.plan.mode)
         # fp16 needs loss scaling to keep small gradients representable; bf16 and fp32 do not.
         scaler = torch.amp.GradScaler(self.device.type) if self.cfg.precision == "fp16" else None
         return Training(model, step_model, opt, scaler)
-
-    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-        if self.plan.recipe.loss == "nll_on_softmax":
-            return F.nll_loss(out.float(), y, reduction=reduction)
-        return F.cross_entropy(out, y, reduction=reduction)
 
     def _train_step(self, t: Training, x, y, capturing: bool = False) -> torch.Tensor:
         """One step. While a CUDA graph is being captured the gradients stay as they are
@@ -313,7 +319,7 @@ class Runner:
         must not cache casted weights, and there is no scaler (fp16 never captures)."""
         with self._autocast(cache=not capturing):
             out = t.step_model(x)
-            loss = self._loss(out, y)
+            loss = training.loss(self.plan.recipe.loss, out, y)
         if not capturing:
             t.optimizer.zero_grad(set_to_none=True)
         if t.scaler is None:
@@ -427,22 +433,27 @@ class Runner:
                            f"{self.epochs_done} (lr {lr})")
         return mean_loss
 
-    @torch.no_grad()
     def evaluate(self, loader) -> tuple[float, float]:
-        """(mean loss, accuracy) over a loader; one host-device sync at the end."""
+        """(mean loss, accuracy) over a loader; one host-device sync at the end. No gradients:
+        the forward runs under no_grad, so nothing downstream of it records any (a with block,
+        not the @torch.no_grad() decorator, which would hide this method from `make mutate`)."""
         model = self.training.step_model
         model.eval()
         total = torch.zeros((), device=self.device, dtype=torch.float64)
         correct = torch.zeros((), device=self.device, dtype=torch.int64)
         n = 0
+        hits = []  # per image, kept on the device: the record's test_correct (no extra sync)
         for x, y in loader:
             x, y = self._to_device(x, y)
-            with self._autocast():
+            with torch.no_grad(), self._autocast():
                 out = model(x)
-            total += self._loss(out.float(), y, reduction="sum").double()
-            correct += (out.argmax(1) == y).sum()
+            summed, right = training.score_batch(self.plan.recipe.loss, out, y)
+            total += summed
+            correct += right.sum()
+            hits.append(right)
             n += y.shape[0]
         model.train()
+        self.last_correct = torch.cat(hits) if hits else None
         return float(total) / max(n, 1), int(correct) / max(n, 1)
 
     def train_all_epochs(self) -> None:
@@ -466,9 +477,13 @@ class Runner:
             out.test_loss, out.test_accuracy = out.eval_losses[-1], out.eval_accuracies[-1]
         else:
             out.test_loss, out.test_accuracy = self.evaluate(self.loaders.test)
+        # The evaluation just made was the test split's, in loader order (never shuffled).
+        hits = getattr(self, "last_correct", None)
+        if hits is not None:
+            out.test_correct = records.pack_correct(hits.cpu().tolist())
         times = timing.epoch_times_s
         if times:
-            timing.epoch_time_median_s = statistics.median(times)
+            timing.epoch_time_median_s = epoch_stats(times).median  # the reports' own summary
             timing.images_per_s = timing.images_per_epoch / timing.epoch_time_median_s
         timing.step_time_ms_p50 = percentile(self._step_ms, 0.5)
         timing.step_time_ms_p90 = percentile(self._step_ms, 0.9)
@@ -478,10 +493,21 @@ class Runner:
         self._save_artifacts()
         out.status = "ok"
 
+    def _stored(self, path: Path | str | None) -> str | None:
+        """A path as the record stores it: relative to the results folder (the reports find
+        files there by the layout, and a moved folder stays whole); absolute when outside it
+        (a --trace-dir elsewhere), never relative to the working directory."""
+        if path is None:
+            return None
+        path = Path(path).absolute()
+        try:
+            return path.relative_to(Path(self.cfg.results_dir).absolute()).as_posix()
+        except ValueError:
+            return str(path)
+
     def _profile(self) -> None:
-        # Absolute: the record's paths must not depend on the working directory (issue 13).
-        root = Path(self.cfg.trace_dir or Path(self.cfg.results_dir) / "traces").absolute()
-        trace_dir = root / self.cfg.run_id / self.case_id
+        root = Path(self.cfg.trace_dir or Path(self.cfg.results_dir) / records.TRACES_DIR)
+        trace_dir = root.absolute() / self.cfg.run_id / self.case_id
         batches = iter(())
 
         def step():
@@ -496,21 +522,24 @@ class Runner:
         summary = profiling.run_window(step, self.device, trace_dir, self.case_id,
                                        self.cfg.profile_wait, self.cfg.profile_warmup,
                                        self.cfg.profile_active)
-        self.record.profile = records.pick(records.Profile, {**summary,
-                                                             "trace_dir": str(trace_dir)})
+        summary["trace_files"] = [self._stored(f) for f in summary["trace_files"]]
+        self.record.profile = records.pick(records.Profile, {
+            **summary, "trace_dir": self._stored(trace_dir)})
 
     def _save_artifacts(self) -> None:
-        out = (Path(self.cfg.results_dir) / "artifacts" / self.cfg.run_id / self.case_id).absolute()
+        out = (Path(self.cfg.results_dir) / records.ARTIFACTS_DIR / self.cfg.run_id
+               / self.case_id).absolute()
         model, a = self.training.model, self.record.artifacts
         if self.cfg.artifacts:
             x, _ = self._to_device(*_first_batch(self.loaders.test))
             images = artifacts.save_images(model, x[0], out)
-            a.kernels_image, a.feature_maps_image = images["kernels_image"], \
-                images["feature_maps_image"]
+            a.kernels_image = self._stored(images["kernels_image"])
+            a.feature_maps_image = self._stored(images["feature_maps_image"])
         if self.cfg.save_checkpoint:
             out.mkdir(parents=True, exist_ok=True)
-            torch.save(model.state_dict(), out / "model.pt")
-            a.checkpoint = str(out / "model.pt")
+            path = out / records.ARTIFACT_FILES["checkpoint"]
+            torch.save(model.state_dict(), path)
+            a.checkpoint = self._stored(path)
 
     def fail(self, exc: BaseException) -> None:
         """Classify a failure into the record (release comes after, in the lifecycle)."""
@@ -530,12 +559,13 @@ class Runner:
         if progress is not None:
             progress.close()
 
-    def interrupted(self) -> None:
-        """Ctrl-C during the case: say so, with how far training got."""
+    def interrupted(self, exc: BaseException | None = None) -> None:
+        """Ctrl-C or SIGTERM during the case: say so, with how far training got."""
         out = self.record.outcome
         out.status = "interrupted"
         total = self.plan.recipe.epochs if self.plan else "?"
-        out.error = (f"KeyboardInterrupt: interrupted during epoch {self.epochs_done + 1} of "
+        what = "SIGTERM" if isinstance(exc, Terminated) else "KeyboardInterrupt"
+        out.error = (f"{what}: interrupted during epoch {self.epochs_done + 1} of "
                      f"{total} ({self.epochs_done} finished)")
         progress = getattr(self, "progress", None)
         if progress is not None:

@@ -14,6 +14,7 @@ import pytest
 from cnnbench.bench.plugin import session
 from cnnbench.bench.progress import SuiteProgress
 from cnnbench.bench.runner import Runner
+from cnnbench.record import headline
 
 
 @pytest.fixture
@@ -37,6 +38,9 @@ def test_train(case, arch, dataset, precision, loader, mode, repeat, benchmark, 
                suite_progress):
     runner = Runner(case.arch, case.config, suspend_capture=suspend_capture, suite=suite_progress)
     runner.record.timing.timed = not benchmark.disabled
+    # The case's place in the interleaved design (bench/plugin.py block_order).
+    for name in ("block", "position", "order_seed", "control"):
+        setattr(runner.record.case, name, getattr(case, name))
     benchmark.group = f"{case.config.dataset}-{case.config.precision}"
 
     def train():
@@ -51,6 +55,8 @@ def test_train(case, arch, dataset, precision, loader, mode, repeat, benchmark, 
     except KeyboardInterrupt:  # recorded as interrupted; its few rounds are no benchmark result
         benchmark.has_error = True
         raise
-    benchmark.extra_info.update(record)
+    # The JSONL line is the case's result; pytest-benchmark's JSON gets the key the reports join
+    # on and a few headline fields (cnnbench.record.BENCHMARK_FIELDS), not a second copy.
+    benchmark.extra_info.update(headline(record))
     if record["status"] != "ok":
         pytest.fail(f"{case.id}: {record['status']}: {record['error']}", pytrace=False)

@@ -14,7 +14,7 @@ import torch
 class HostTimer:
     name = "host"
 
-    def __init__(self, steps: int):
+    def __init__(self):
         self._marks: list[float] = []
 
     def start(self) -> None:
@@ -56,11 +56,7 @@ class CudaEventTimer:
 
 
 def make_timer(device: torch.device, steps: int) -> HostTimer | CudaEventTimer:
-    return CudaEventTimer(steps) if device.type == "cuda" else HostTimer(steps)
-
-
-def timer_name(device: torch.device) -> str:
-    return CudaEventTimer.name if device.type == "cuda" else HostTimer.name
+    return CudaEventTimer(steps) if device.type == "cuda" else HostTimer()
 
 
 def synchronize(device: torch.device) -> None:

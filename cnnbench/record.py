@@ -18,6 +18,7 @@ an error, not a silent loss.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import math
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from cnnbench.vocab import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES, STATUSES  # noqa: F401
+from cnnbench.vocab import DEFAULT_LOADER, DEFAULT_MODE, LOADERS, MODES, STATUSES
 
 # 2: every field below is present in every record (failed cases included, as null); the reader
 #    upgrades schema 1 (which left out whatever a failed case had not reached) by filling them.
@@ -93,6 +94,13 @@ class Case:
     started_at: str | None = None
     finished_at: str | None = None
     wall_s: float | None = None
+    # The interleaved design (bench/plugin.py): the block this run belongs to (every case runs
+    # once per block), its 0-based position in the block's seeded random order, that order's
+    # seed, and whether it is the A/A control's second copy in its block.
+    block: int | None = None
+    position: int | None = None
+    order_seed: int | None = None
+    control: bool = False
     # A digest of the invocation's options (bench/reuse.py): a reused run id whose options
     # differ is refused, so one run's file never mixes two sets of conditions.
     options_digest: str | None = None
@@ -224,6 +232,11 @@ class Outcome:
     eval_accuracies: list[float | None] = _list()
     test_loss: float | None = None
     test_accuracy: float | None = None
+    # Which test images the final evaluation classified right, in loader order: bit i of byte
+    # i // 8 (least significant first), base64 (``pack_correct``). 10,000 images take 1,668
+    # characters; the reports pair two nets on the same images with it (McNemar-style). None:
+    # older records, or a test set over MAX_CORRECT_IMAGES.
+    test_correct: str | None = None
 
 
 @dataclass
@@ -387,6 +400,24 @@ _FRACTIONS = ("val_accuracy", "test_accuracy", "eval_accuracies", "train_accurac
 RANGES: dict[str, tuple[float | None, float | None]] = {
     **dict.fromkeys(_NON_NEGATIVE, (0, None)), **dict.fromkeys(_FRACTIONS, (0, 1))}
 CHOICES = {"status": STATUSES, "loader": LOADERS, "mode": MODES, "mode_requested": MODES}
+# Per-image correctness is kept for test sets up to this size (2**17 = 131,072 images: 21,848
+# base64 characters, well under MAX_LINE_BYTES); a longer field is no record of ours.
+MAX_CORRECT_IMAGES = 2**17
+MAX_CHARS = {"test_correct": 4 * math.ceil(MAX_CORRECT_IMAGES / 8 / 3)}
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+
+
+def pack_correct(bits) -> str | None:
+    """Per-image correctness (truthy = right) as base64 bits, or None above
+    MAX_CORRECT_IMAGES images. ``reports.contrasts.unpack_correct`` reads it back."""
+    bits = list(bits)
+    if len(bits) > MAX_CORRECT_IMAGES:
+        return None
+    buf = bytearray((len(bits) + 7) // 8)
+    for i, b in enumerate(bits):
+        if b:
+            buf[i >> 3] |= 1 << (i & 7)
+    return base64.b64encode(bytes(buf)).decode("ascii")
 
 
 def _types() -> dict[str, Any]:
@@ -412,6 +443,10 @@ def validate(d: dict) -> None:
         problem = _type_problem(value, TYPES[name]) or _range_problem(name, value)
         if problem:
             raise RecordError(f"field {name!r}: {problem}")
+        if name in MAX_CHARS and (len(value) > MAX_CHARS[name] or len(value) % 4
+                                  or not _BASE64.fullmatch(value)):
+            raise RecordError(f"field {name!r}: not base64 of at most {MAX_CHARS[name]} "
+                              "characters")
         if name in CHOICES and value not in CHOICES[name]:
             raise RecordError(f"{name} {short_repr(value)}: expected one of "
                               f"{', '.join(CHOICES[name])}")
@@ -632,7 +667,23 @@ def read_jsonl(path: Path) -> list:
 # Records store these paths relative to the results folder; the reports find the files by this
 # layout (run and case id), never by a path a record names.
 
-ARTIFACTS_DIR, TRACES_DIR = "artifacts", "traces"
+ARTIFACTS_DIR, TRACES_DIR, BENCHMARKS_DIR = "artifacts", "traces", "benchmarks"
+
+
+def records_file(results: Path, run_id: str) -> Path:
+    """The run's JSONL: one record per case, the run's result."""
+    return Path(results) / f"{run_id}.jsonl"
+
+
+def benchmark_files(results: Path, run_id: str) -> list[Path]:
+    """pytest-benchmark's saved JSON for the run (``--benchmark-storage <results>/benchmarks``),
+    oldest first."""
+    return sorted((Path(results) / BENCHMARKS_DIR).rglob(f"*_{run_id}.json"))
+
+
+def report_folder(results: Path, run_id: str) -> Path:
+    """Where the run's report.html and its tables go."""
+    return Path(results) / run_id
 ARTIFACT_FILES = {"kernels_image": "kernels.png", "feature_maps_image": "feature_maps.png",
                   "checkpoint": "model.pt"}
 NAME_MAX = 255  # the usual file-name limit (ext4, xfs, tmpfs); checked against the real one

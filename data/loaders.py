@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Sampler, SequentialSampler
 from torchvision import transforms
 from torchvision.datasets import VisionDataset
 
-from cnnbench.record import LOADERS as LOADER_KINDS  # the record names them (torch-free)
+from cnnbench.vocab import LOADERS as LOADER_KINDS
 
 from .arrays import load_arrays
 from .registry import get_info

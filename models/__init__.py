@@ -1,6 +1,6 @@
 """The architecture zoo: every CNN of the source studies and a parametric grid, by name.
 
-    >>> import models
+    >>> from cnnbench import models
     >>> models.list_archs("seed000_*")[:2]
     ['seed000_net0', 'seed000_net1']
     >>> net = models.create("grid_d3_k5_s1_same_max_w32")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 import difflib
 import fnmatch
-import re
 from collections.abc import Callable
 from functools import cache
 
 from torch import nn
+
+from cnnbench.record import natural_key
 
 from .analysis import analyze, summarize
 from .build import build, count_params, measured_flops
@@ -46,16 +47,11 @@ def register_resolver(fn: Callable[[str], SpecFn | None]) -> Callable[[str], Spe
     return fn
 
 
-def _natural_key(name: str) -> list:
-    # "seed000_net2" < "seed000_net10", "grid_d2" < "grid_d10".
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
-
-
 def list_archs(pattern: str = "*") -> list[str]:
     """Registered names matching a shell-style pattern (or comma-separated patterns)."""
     pats = [p.strip() for p in pattern.split(",") if p.strip()] or ["*"]
     names = [n for n in _REGISTRY if any(fnmatch.fnmatchcase(n, p) for p in pats)]
-    return sorted(names, key=_natural_key)
+    return sorted(names, key=natural_key)  # seed000_net2 < seed000_net10
 
 
 def _lookup(name: str) -> SpecFn:

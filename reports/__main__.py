@@ -1,17 +1,31 @@
 """``python -m reports {build,compare,table}``: pages, run comparisons and Markdown tables.
 
-Exit codes: 0 fine; 1 ``compare`` found a regression; 2 bad input (nothing loadable).
+Exit codes (README, "Exit codes"): 0 fine; 1 ``compare`` found a regression, and nothing else
+is ever 1; 2 bad input (a bad option, nothing loadable, an output that would overwrite an
+input); 3 the command could not finish (a page could not be written: disk full, read-only
+folder; or a bug, with its traceback); 130/143 stopped by SIGINT/SIGTERM. Pages are written to
+a temporary file and renamed, so a failure leaves the old page whole.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import traceback
 import warnings
+from pathlib import Path
 
-from .load import NoRunsError, load_runs
+from .load import NoRunsError, input_files, load_runs
 from .pages import build_page, compare_runs
+from .safe_paths import page_path, replaced_atomically
 from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD, threshold_arg
+
+EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_NOT_FINISHED = 0, 1, 2, 3
+
+
+class BadOutput(ValueError):
+    """An output path that would destroy an input."""
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -19,9 +33,19 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"warning: {message}", file=sys.stderr)
 
 
+def _page(output: str, runs: list[str]) -> Path:
+    try:
+        return page_path(output, list(input_files(runs)))
+    except ValueError as e:
+        raise BadOutput(str(e)) from None
+
+
 def cmd_build(args) -> int:
-    print(build_page(args.runs, args.output, csv_dir=args.csv_dir, title=args.title,
-                     threshold=args.threshold, acc_threshold=args.acc_threshold))
+    out = _page(args.output, args.runs)
+    with replaced_atomically(out) as tmp:
+        build_page(args.runs, tmp, csv_dir=args.csv_dir, title=args.title,
+                   threshold=args.threshold, acc_threshold=args.acc_threshold)
+    print(out)
     return 0
 
 
@@ -34,8 +58,15 @@ def cmd_table(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    result = compare_runs([args.base], [args.new], threshold=args.threshold,
-                          acc_threshold=args.acc_threshold, html=args.html, title=args.title)
+    if not args.html:
+        result = compare_runs([args.base], [args.new], threshold=args.threshold,
+                              acc_threshold=args.acc_threshold, title=args.title)
+    else:
+        out = _page(args.html, [args.base, args.new])
+        with replaced_atomically(out) as tmp:
+            result = compare_runs([args.base], [args.new], threshold=args.threshold,
+                                  acc_threshold=args.acc_threshold, html=tmp, title=args.title)
+        result.page = out
     sys.stdout.write(result.text)
     if result.page:
         print(result.page)
@@ -87,9 +118,18 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         warnings.showwarning = _show_warning
         try:
             return args.func(args)
-        except NoRunsError as e:
+        except (NoRunsError, BadOutput) as e:
             print(f"error: {e}", file=sys.stderr)
-            return 2
+            return EXIT_BAD_INPUT
+        except OSError as e:  # a full disk, a read-only folder: no verdict, and never "1"
+            print(f"error: could not finish: {e}", file=sys.stderr)
+            return EXIT_NOT_FINISHED
+        except KeyboardInterrupt:
+            return 128 + signal.SIGINT
+        except Exception:  # noqa: BLE001 - a bug must not read as "regression" (exit 1)
+            traceback.print_exc()
+            print("error: could not finish (an internal error, above)", file=sys.stderr)
+            return EXIT_NOT_FINISHED
 
 
 if __name__ == "__main__":

@@ -1,19 +1,30 @@
 """Compare two selections of runs case by case, with noise-aware verdicts.
 
-A change counts only if it exceeds both the threshold and the noise:
+The base may be several runs (the nightly passes its recent nights): then the case's level is
+the mean over those nights of each night's run summary (``stats.run_log_time``, median over the
+night's runs), and the *between-night* spread of those values is the noise a new night is
+judged against (a prediction interval: t·sd·√(1 + 1/n)). Within-night spread alone let two
+identical CPU nights read "improved −76.7%, noise ±5.8%" when the machine's load changed.
 
-* epoch time: relative change of the median over all timed epochs (repeats pooled); noise is
-  2·sqrt(σ_base² + σ_new²) / median_base with σ = IQR/1.349 of each side's epoch times (the
-  stddev where the IQR is 0). That is the spread of single epochs, not of the medians: benchmark
-  machines drift between runs more than within one, so this errs on the side of "within noise".
-* test accuracy: absolute change of the mean over repeats; noise is the two sides' 95%
-  half-widths combined in quadrature, each a t-interval over repeats, or 1.96 binomial standard
-  errors from test_size when a side has a single repeat.
-* status: ok → failed is a regression, failed → ok an improvement.
+A change counts only if it clears all of:
 
-Cases trained under different conditions (dataset, training subset, batch size, epochs,
-recipe, ...: ``COMPARABLE_ON``) are not compared at all: their verdict is "not comparable",
-naming what differs, and they never fail the comparison.
+* the threshold (``--threshold``, relative);
+* the noise: the between-night prediction interval with two or more base nights; with one, the
+  run-to-run spread of both sides (runs, not epochs, are the replicates), never less than the
+  old epoch-level term 2·sqrt(σ_base² + σ_new²)/median (σ = IQR/1.349 of epoch times);
+* the control: where both sides ran the A/A control case (records with ``control`` set), every
+  case's change is also taken relative to the control's; a change the control shares (all cases
+  incl. the control 3× slower) is "machine slower", not a regression.
+
+Test accuracy: absolute change of the mean over repeats; noise is the two sides' 95% half-widths
+combined in quadrature, each a t-interval over repeats (3 or more), else 1.96 binomial standard
+errors from test_size. Status: ok → diverged or oom is a regression (training itself failed),
+and the reverse an improvement. A side whose case ran to no measurement for reasons outside the
+case (``NO_MEASUREMENT``: an error, Ctrl-C/SIGTERM, the time limit) is "not comparable": a
+nightly cut short by its time limit is no regression of the cases it never reached.
+
+Cases trained under different conditions (``comparable.COMPARABLE_ON``) are not compared: their
+verdict is "not comparable", naming what differs, and they never fail the comparison.
 """
 
 from __future__ import annotations
@@ -24,23 +35,28 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .comparable import COMPARABLE_ON
+from .fmt import mean as _mean
+from .fmt import nan as _nan
+from .fmt import num as _f
 from .load import epoch_times, is_missing
-from .stats import binomial_se, finite, mean_ci, robust_sigma
+from .stats import (
+    accuracy_ci,
+    binomial_se,
+    epoch_stats,
+    quantile,
+    robust_sigma,
+    run_log_time,
+)
 from .tables import Cell, Table, status_summary
 from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
 
 IMPROVED, REGRESSED, NOISE = "improved", "regressed", "within noise"
+MACHINE_SLOWER, MACHINE_FASTER = "machine slower", "machine faster"
 ADDED, REMOVED, FAILED_BOTH = "added", "removed", "failed in both"
 NOT_COMPARABLE = "not comparable"
-# What two trainings of a case must share for their times and accuracies to be compared: a
-# different subset, batch size, epoch count, recipe or dataset changes both by design (a 4,096-
-# image run vs a 60,000-image one reads as "+731% regressed" otherwise).
-COMPARABLE_ON = (("dataset", "dataset"), ("limit_train", "training subset (--limit-train)"),
-                 ("train_size", "training-set size"), ("test_size", "test-set size"),
-                 ("batch_size", "batch size"), ("epochs", "epochs"), ("recipe", "recipe"),
-                 ("optimizer", "optimizer"), ("lr", "learning rate"),
-                 ("precision", "precision"), ("mode", "execution mode"),
-                 ("loader", "input loader"))
+# Statuses that measured nothing about the case: the harness failed, or it was stopped.
+NO_MEASUREMENT = ("error", "interrupted", "timeout")
 Z95 = 1.959963984540054
 
 
@@ -49,37 +65,62 @@ class SideStats:
     status: str
     ok: bool
     time_median: float
-    time_sigma: float
+    time_sigma: float  # robust sigma of single epochs (the old, within-run term)
     n_epochs: int
     acc_mean: float
     acc_half: float  # 95% half-width of this side's mean accuracy; nan when unknown
     n_repeats: int
     timer: str | None
     device_name: str | None
+    log_level: float  # mean over runs/nights of the log run summary
+    level_sd: float | None  # between nights (several runs) or between runs (one run), log
+    level_n: int  # nights (or runs) behind log_level
+    nights: int
+
+
+def _night_values(ok: pd.DataFrame) -> dict:
+    """Run (night) → median of its runs' log summaries."""
+    out = {}
+    for run, g in ok.groupby("run", sort=False):
+        vals = [v for v in (run_log_time(epoch_times(r)) for r in g.to_dict("records"))
+                if v is not None]
+        if vals:
+            out[run] = float(np.median(vals))
+    return out
 
 
 def side_stats(rows: pd.DataFrame) -> SideStats:
     ok = rows[rows["status"].astype(str) == "ok"]
-    times = [t for _, r in ok.iterrows() for t in epoch_times(r)]
+    ok = ok[~ok["control"].map(is_true)] if "control" in ok.columns else ok
+    times = [t for r in ok.to_dict("records") for t in epoch_times(r)]
     if times:
-        med, sigma = float(np.median(times)), robust_sigma(times)
+        med, sigma = epoch_stats(times).median, robust_sigma(times)
     else:
         med = _mean(ok["epoch_time_median_s"])
         sigma = _mean(ok["epoch_time_iqr_s"]) / 1.349
         sigma = 0.0 if math.isnan(sigma) else sigma
-    acc = mean_ci(ok["test_accuracy"])
+    nights = _night_values(ok)
+    if len(nights) >= 2:
+        vals = list(nights.values())
+    else:  # one night: its runs are the replicates
+        vals = [v for v in (run_log_time(epoch_times(r)) for r in ok.to_dict("records"))
+                if v is not None]
+    level = float(np.mean(vals)) if vals else (math.log(med) if med > 0 else math.nan)
+    sd = float(np.std(vals, ddof=1)) if len(vals) >= 2 else None
+    acc = accuracy_ci(ok["test_accuracy"])
     if acc.half_width is not None:
         half = acc.half_width
     else:
-        se = binomial_se(acc.mean, _mean(ok["test_size"])) if acc.n == 1 else None
+        se = binomial_se(acc.mean, _mean(ok["test_size"])) if acc.n >= 1 else None
         half = Z95 * se if se is not None else math.nan
     return SideStats(status_summary(rows["status"]), len(ok) > 0, med, sigma, len(times),
-                     acc.mean, half, acc.n, _first(rows["timer"]), _first(rows["device_name"]))
+                     acc.mean, half, acc.n, _first(rows["timer"]), _first(rows["device_name"]),
+                     level, sd, len(vals), len(nights))
 
 
-def _mean(s) -> float:
-    x = finite(s)
-    return float(x.mean()) if len(x) else math.nan
+def is_true(v) -> bool:
+    """A record flag that is set (True; numpy's True after a frame round trip)."""
+    return isinstance(v, bool | np.bool_) and bool(v)
 
 
 def _first(s):
@@ -118,11 +159,42 @@ def _verdict(change: float, noise: float, threshold: float, higher_is_better: bo
     return IMPROVED if (change > 0) == higher_is_better else REGRESSED
 
 
+def time_noise(b: SideStats, n: SideStats) -> float:
+    """The relative change a new side must exceed to be more than noise (see the docstring)."""
+    floor = 2 * math.hypot(b.time_sigma, n.time_sigma) / b.time_median \
+        if b.time_median > 0 else math.nan
+    if b.nights >= 2 and b.level_sd is not None:
+        # A prediction interval for one new night's value from n base nights.
+        log_noise = quantile(0.975, b.level_n - 1) * b.level_sd * math.sqrt(1 + 1 / b.level_n)
+    else:
+        sds = [x.level_sd for x in (b, n) if x.level_sd is not None]
+        log_noise = 2 * math.sqrt(sum(v * v for v in sds)) if sds else 0.0
+    noise = math.expm1(log_noise)
+    return max(noise, floor) if not math.isnan(floor) else noise
+
+
+def control_case(*sides: pd.DataFrame) -> str | None:
+    """The A/A control case both sides ran (its copies carry ``control``), if any."""
+    found = None
+    for df in sides:
+        if "control" not in df.columns:
+            return None
+        cases = set(df.loc[df["control"].map(is_true), "case"])
+        found = cases if found is None else found & cases
+    return sorted(found)[0] if found else None
+
+
 def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = TIME_THRESHOLD,
                    acc_threshold: float = ACC_THRESHOLD) -> pd.DataFrame:
     """One row per case found in either side (matched on ``case``: case_id less ``-rN``)."""
     base_cases = list(dict.fromkeys(base["case"]))
     new_cases = list(dict.fromkeys(new["case"]))
+    ctl = control_case(base, new)
+    ctl_change = math.nan
+    if ctl is not None:
+        cb, cn = side_stats(base[base["case"] == ctl]), side_stats(new[new["case"] == ctl])
+        if cb.ok and cn.ok:
+            ctl_change = cn.log_level - cb.log_level
     rows = []
     for case in base_cases + [c for c in new_cases if c not in set(base_cases)]:
         in_b, in_n = case in set(base_cases), case in set(new_cases)
@@ -144,13 +216,31 @@ def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = TIM
                        new_acc=n.acc_mean, time_verdict="", acc_verdict="")
             rows.append(row)
             continue
-        t_change = n.time_median / b.time_median - 1 if b.time_median > 0 else math.nan
-        t_noise = 2 * math.hypot(b.time_sigma, n.time_sigma) / b.time_median \
-            if b.time_median > 0 else math.nan
+        stopped = [f"{side} {why}" for side, x, rs in (("base", b, b_rows), ("new", n, n_rows))
+                   if not x.ok and (why := _stopped(rs))]
+        if stopped and (b.ok or n.ok):
+            row.update(verdict=NOT_COMPARABLE,
+                       status=f"{'; '.join(stopped)}: no measurement on that side",
+                       base_time_s=b.time_median, new_time_s=n.time_median, base_acc=b.acc_mean,
+                       new_acc=n.acc_mean, time_verdict="", acc_verdict="")
+            rows.append(row)
+            continue
+        log_change = n.log_level - b.log_level
+        t_change = math.expm1(log_change) if math.isfinite(log_change) else math.nan
+        t_noise = time_noise(b, n)
+        norm = math.expm1(log_change - ctl_change) if math.isfinite(ctl_change) else math.nan
         a_change = n.acc_mean - b.acc_mean
         a_noise = math.hypot(b.acc_half, n.acc_half)
-        t_verdict = _verdict(t_change, t_noise, threshold, higher_is_better=False) \
-            if b.ok and n.ok else ""
+        t_verdict = ""
+        if b.ok and n.ok:
+            t_verdict = _verdict(t_change, t_noise, threshold, higher_is_better=False)
+            if t_verdict != NOISE and math.isfinite(norm) and case != ctl:
+                # The control moved too: only what is left after it can be the case's own.
+                own = _verdict(norm, t_noise, threshold, higher_is_better=False)
+                if own == NOISE:
+                    t_verdict = MACHINE_SLOWER if t_change > 0 else MACHINE_FASTER
+            elif t_verdict != NOISE and case == ctl:
+                t_verdict = MACHINE_SLOWER if t_change > 0 else MACHINE_FASTER
         a_verdict = _verdict(a_change, a_noise, acc_threshold, higher_is_better=True) \
             if b.ok and n.ok else ""
         if b.ok and not n.ok:
@@ -163,25 +253,37 @@ def compare_frames(base: pd.DataFrame, new: pd.DataFrame, threshold: float = TIM
             verdict = REGRESSED
         elif IMPROVED in (t_verdict, a_verdict):
             verdict = IMPROVED
+        elif t_verdict in (MACHINE_SLOWER, MACHINE_FASTER):
+            verdict = t_verdict
         else:
             verdict = NOISE
         status = b.status if b.status == n.status else f"{b.status} → {n.status}"
         row.update(
             verdict=verdict, status=status,
             base_time_s=b.time_median, new_time_s=n.time_median, time_change=t_change,
-            time_noise=t_noise, time_verdict=t_verdict,
+            time_noise=t_noise, time_verdict=t_verdict, time_vs_control=norm,
             base_acc=b.acc_mean, new_acc=n.acc_mean, acc_change=a_change, acc_noise=a_noise,
             acc_verdict=a_verdict, base_repeats=b.n_repeats, new_repeats=n.n_repeats,
-            base_epochs=b.n_epochs, new_epochs=n.n_epochs)
+            base_epochs=b.n_epochs, new_epochs=n.n_epochs, base_nights=b.nights)
         rows.append(row)
     cols = ["case", "verdict", "status", "base_time_s", "new_time_s", "time_change", "time_noise",
-            "time_verdict", "base_acc", "new_acc", "acc_change", "acc_noise", "acc_verdict",
-            "base_repeats", "new_repeats", "base_epochs", "new_epochs"]
+            "time_verdict", "time_vs_control", "base_acc", "new_acc", "acc_change", "acc_noise",
+            "acc_verdict", "base_repeats", "new_repeats", "base_epochs", "new_epochs",
+            "base_nights"]
     out = pd.DataFrame(rows)
     for c in cols:
         if c not in out.columns:
             out[c] = np.nan
-    return out[cols]
+    out = out[cols]
+    out.attrs["control"] = ctl
+    out.attrs["control_change"] = math.expm1(ctl_change) if math.isfinite(ctl_change) else None
+    return out
+
+
+def _stopped(rows: pd.DataFrame) -> str:
+    """The NO_MEASUREMENT statuses among a side's rows ("timeout", "error/interrupted"), or
+    "" when none: the side then failed in training (diverged, oom), a verdict of its own."""
+    return "/".join(sorted({str(v) for v in rows["status"]} & set(NO_MEASUREMENT)))
 
 
 def exit_code(cmp: pd.DataFrame) -> int:
@@ -195,6 +297,9 @@ def caveats(base: pd.DataFrame, new: pd.DataFrame) -> list[str]:
     if differs:
         out.append("The runs were trained under different conditions (" + "; ".join(differs)
                    + "): cases that differ are marked \"not comparable\" and not judged.")
+    if control_case(base, new) is None:
+        out.append("No A/A control case ran on both sides: a change the whole machine shares "
+                   "(load, clocks) cannot be told from a regression.")
     for col, what in (("timer", "timers"), ("device_name", "devices"),
                       ("torch_version", "torch versions")):
         b = {str(v) for v in base[col] if not is_missing(v)}
@@ -226,7 +331,7 @@ def comparison_table(cmp: pd.DataFrame, table_id: str = "compare") -> Table:
     for _, r in cmp.iterrows():
         v = str(r["verdict"])
         cls = {"regressed": "bad", "improved": "good", "removed": "warn",
-               NOT_COMPARABLE: "warn"}.get(v, "")
+               NOT_COMPARABLE: "warn", MACHINE_SLOWER: "warn", MACHINE_FASTER: "warn"}.get(v, "")
         rows.append([
             Cell(str(r["case"])), Cell(v, v, cls),
             Cell(_num(r["base_time_s"], ".4g"), _f(r["base_time_s"])),
@@ -248,22 +353,10 @@ def comparison_table(cmp: pd.DataFrame, table_id: str = "compare") -> Table:
     return Table(headers, rows, numeric, [], table_id)
 
 
-def _f(v):
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
-
-
-def _nan(v) -> float:
-    f = _f(v)
-    return math.nan if f is None else f
-
-
 def summary_line(cmp: pd.DataFrame) -> str:
     counts = cmp["verdict"].value_counts()
-    order = [REGRESSED, IMPROVED, NOISE, NOT_COMPARABLE, FAILED_BOTH, ADDED, REMOVED]
+    order = [REGRESSED, IMPROVED, MACHINE_SLOWER, MACHINE_FASTER, NOISE, NOT_COMPARABLE,
+             FAILED_BOTH, ADDED, REMOVED]
     return ", ".join(f"{counts[k]} {k}" for k in order if k in counts) or "no cases"
 
 

@@ -15,10 +15,18 @@ the numbers (README, "Experiments you can defend"):
   widened nothing and its contrasts covered 50–67% when pooled). A step seen in several matched
   contexts averages them within each block first, then takes the spread over blocks.
 * With one run per case there is no interval: the contrast is an estimate only.
-* Accuracy: the per-block (same seed) difference of test accuracies, its seed variance over the
-  blocks plus the test set's binomial variance of the difference (per-image correctness is not
-  recorded, so the paired McNemar variance is bounded by the unpaired one: conservative). Fewer
-  than ``MIN_SEEDS`` seeds per case: an estimate, no interval.
+* Accuracy: the per-block (same seed) difference of test accuracies. Every block scores the
+  SAME test images, so the test set's part of the variance does not shrink with the seeds. Where
+  the records carry per-image correctness (``test_correct``), the two nets are paired on the
+  images: with X[k, i] the per-image difference in block k (−1, 0, 1; averaged over contexts),
+  the variance of the mean is a two-way (block × image) decomposition,
+  var(row means)/K + max(0, var(column means) − MSₑ/K)/N: the seed part over the blocks (K − 1
+  dof) plus the image part (the McNemar discordances; MSₑ/K takes out the per-image noise the
+  seed part already holds: left in, it made the variance 4–20% larger in the simulations).
+  The seed part alone covered 73% where the images' own difficulty for each net dominates.
+  Older records (no per-image field): the seed part plus the unpaired binomial bound
+  p(1 − p)/N of each side (conservative: two nets agree on most images). ``Contrast.method``
+  says which. Fewer than ``MIN_SEEDS`` seeds per case: an estimate, no interval.
 
 Each contrast is then tested against the practical margin (``thresholds.TIME_MARGIN`` /
 ``ACC_MARGIN``) and Holm-corrected within its family (``correct``).
@@ -26,6 +34,8 @@ Each contrast is then tested against the practical margin (``thresholds.TIME_MAR
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .comparable import CONDITIONS, RUN_CONDITIONS  # noqa: F401 - re-exported
+from .comparable import CONDITIONS
 from .stats import (
     LEVEL,
     Difference,
@@ -75,6 +85,10 @@ ONE_RUN = "one run each"  # no interval: repeat for one
 FEW_SEEDS = "too few seeds"
 CONTROL_FAILED = "not called: A/A control failed"
 
+# How an accuracy contrast's test-set variance was found (``Contrast.method``).
+PAIRED_IMAGES = "paired on the same test images (McNemar) + seed variance"
+BINOMIAL_BOUND = "seed variance + unpaired binomial bound (no per-image record)"
+
 
 @dataclass
 class Run:
@@ -85,6 +99,7 @@ class Run:
     log_time: float | None  # stats.run_log_time of its epochs
     acc: float | None  # test accuracy, a fraction
     control: bool = False  # the A/A control's second copy in its block
+    correct: np.ndarray | None = None  # per test image: classified right (bool), in order
 
 
 @dataclass
@@ -112,6 +127,17 @@ class Cell:
         for r in self.runs:
             if r.acc is not None:
                 out.setdefault(r.block, r.acc)
+        return out
+
+    def masks(self) -> dict[int, np.ndarray]:
+        """Block → per-image correctness of the run ``accs`` takes (absent without a record)."""
+        out: dict[int, np.ndarray] = {}
+        seen: set[int] = set()
+        for r in self.runs:
+            if r.acc is not None and r.block not in seen:
+                seen.add(r.block)
+                if r.correct is not None:
+                    out[r.block] = r.correct
         return out
 
     @property
@@ -148,6 +174,7 @@ class Contrast:
     paired: bool = True  # within-block pairs (False: Welch between independent runs)
     kind: str = "step"  # step | trend | extremes | control
     conditions: tuple = ()  # the run conditions (one context's)
+    method: str = ""  # accuracy: PAIRED_IMAGES or BINOMIAL_BOUND (how the test set counted)
     # Filled by ``correct``:
     p: float | None = None  # against the margin, uncorrected
     p_adj: float | None = None  # Holm-adjusted within the family
@@ -213,6 +240,27 @@ def _block(row) -> int:
     return 0
 
 
+def unpack_correct(text, n, acc=None) -> np.ndarray | None:
+    """A record's ``test_correct`` (``cnnbench.record.pack_correct``) as n booleans, or None
+    when it is absent or does not fit: wrong length, stray padding bits, or a share right that
+    is not the recorded test accuracy (beyond half an image of rounding)."""
+    if not isinstance(text, str) or not isinstance(n, int) or n <= 0:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != -(-n // 8):
+        return None
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little")
+    if bits[n:].any():
+        return None
+    right = bits[:n].astype(bool)
+    if acc is not None and abs(float(right.mean()) - acc) > 0.5 / n + 1e-12:
+        return None
+    return right
+
+
 def cells(df: pd.DataFrame, family: str | None = "grid",
           conditions: Sequence[str] = CONDITIONS) -> list[Cell]:
     """Finished trainings grouped into cells (case × run conditions), optionally one family."""
@@ -228,8 +276,10 @@ def cells(df: pd.DataFrame, family: str | None = "grid",
             groups[key] = Cell(str(r["case"]), str(r["arch"]), cond, grid_factors(r),
                                test_size=_value(r.get("test_size")))
         acc = finite([r.get("test_accuracy")])
-        run = Run(_block(r), _value(r.get("position")), run_log_time(_times(r)),
-                  float(acc[0]) if len(acc) else None, bool(_value(r.get("control")) or False))
+        a = float(acc[0]) if len(acc) else None
+        run = Run(_block(r), _value(r.get("position")), run_log_time(_times(r)), a,
+                  bool(_value(r.get("control")) or False),
+                  unpack_correct(r.get("test_correct"), _value(r.get("test_size")), a))
         (groups[key].controls if run.control else groups[key].runs).append(run)
     return list(groups.values())
 
@@ -267,17 +317,61 @@ def _unpaired(pairs: Sequence[tuple[Cell, Cell]], metric: str) -> Difference:
     return mean_difference(diffs)
 
 
-def _test_var(pairs: Sequence[tuple[Cell, Cell]]) -> float | None:
-    """The test set's binomial variance of the mean accuracy difference over contexts."""
-    vs = []
-    for a, b in pairs:
-        va, vb = a.binomial_var, b.binomial_var
-        if va is None or vb is None:
-            return None
-        # Each side's mean over R seeds scored on the SAME test images: the test-set part does
-        # not shrink with R, so it is the single-run variance (unpaired bound: conservative).
-        vs.append(va + vb)
-    return sum(vs) / len(vs) ** 2 if vs else None
+def _terms(pairs: Sequence[tuple[Cell, Cell]]) -> list[tuple[float, Cell]]:
+    """The mean over contexts of (b − a) as weighted cells."""
+    m = len(pairs)
+    return [(w / m, c) for a, b in pairs for w, c in ((-1.0, a), (1.0, b))]
+
+
+def _binomial_part(terms: Sequence[tuple[float, Cell]]) -> float | None:
+    """Σ w² p(1 − p)/N: the test set's variance of Σ w·acc with the cells taken as independent.
+
+    Each side's mean over R seeds is scored on the SAME test images: the test-set part does not
+    shrink with R, so it is the single-run variance. Two nets agree on most images, which lowers
+    the variance of their difference: as a bound it is conservative."""
+    vs = [w * w * c.binomial_var if c.binomial_var is not None else None for w, c in terms]
+    return None if not vs or None in vs else float(sum(vs))
+
+
+def _image_part(terms: Sequence[tuple[float, Cell]],
+                blocks: Sequence[int]) -> tuple[float, float] | None:
+    """(variance, dof) of the test images' part of Σ w·acc averaged over ``blocks``, from
+    per-image correctness; None where any run lacks it or the test sets differ in length.
+
+    X[k, i] = Σ w·correct in block k on image i (the per-image discordances, McNemar's counts).
+    Its mean's variance is σ²_seed/K + σ²_image/N + σ²ₑ/(NK); the seed part's t-interval over
+    the blocks (``one_sample``) holds σ²_seed/K + σ²ₑ/(NK); var of X's column means over N
+    holds σ²_image + σ²ₑ/K, and MSₑ (the block × image residual) estimates σ²ₑ, so the image
+    part is max(0, var(columns) − MSₑ/K)/N, with N − 1 dof."""
+    if len(blocks) < 2:
+        return None
+    rows = []
+    for k in blocks:
+        x = None
+        for w, c in terms:
+            m = c.masks().get(k)
+            if m is None or (x is not None and len(m) != len(x)):
+                return None
+            x = w * m if x is None else x + w * m
+        rows.append(x)
+    X = np.vstack(rows).astype(float)
+    K, N = X.shape
+    if N < 2:
+        return None
+    cols, rows_m = X.mean(axis=0), X.mean(axis=1)
+    resid = X - rows_m[:, None] - cols[None, :] + X.mean()
+    ms_e = float((resid ** 2).sum()) / ((K - 1) * (N - 1))
+    return max(0.0, float(cols.var(ddof=1)) - ms_e / K) / N, float(N - 1)
+
+
+def acc_extra(terms: Sequence[tuple[float, Cell]],
+              blocks: Sequence[int]) -> tuple[tuple[float, float] | None, str]:
+    """The test set's (variance, dof) for an accuracy contrast, and how it was found."""
+    part = _image_part(terms, blocks)
+    if part is not None:
+        return part, PAIRED_IMAGES
+    tv = _binomial_part(terms)
+    return ((tv, math.inf) if tv else None), BINOMIAL_BOUND
 
 
 def contrast(factor: str, metric: str, la: str, lb: str, pairs: list[tuple[Cell, Cell]],
@@ -295,38 +389,44 @@ def contrast(factor: str, metric: str, la: str, lb: str, pairs: list[tuple[Cell,
         per_ctx.append(float(np.mean(list(xb.values())) - np.mean(list(xa.values()))))
     per_block = _paired(pairs, metric)
     paired = len(per_block) >= 2
+    method = ""
     if metric == "accuracy" and runs < MIN_SEEDS:
         est = float(np.mean(per_ctx))
         d = Difference(est, None, None, None, None, 2 * runs * len(pairs))
     elif paired:
         extra = None
         if metric == "accuracy":
-            tv = _test_var(pairs)
-            extra = (tv, math.inf) if tv else None
+            extra, method = acc_extra(_terms(pairs), list(per_block))
         # Estimate and interval both from the blocks every pair ran in.
         d = one_sample(list(per_block.values()), extra=extra)
     else:
         d = _unpaired(pairs, metric)
         if metric == "accuracy" and d.se is not None:
-            tv = _test_var(pairs)
+            method = BINOMIAL_BOUND  # no shared blocks: no pairs of runs to pair images in
+            tv = _binomial_part(_terms(pairs))
             if tv:
                 d = interval(d.estimate, [(d.se ** 2, d.dof), (tv, math.inf)], d.n)
     if not math.isfinite(d.estimate):
         return None
     return Contrast(factor, metric, la, lb, d, len(pairs), (min(per_ctx), max(per_ctx)),
                     sorted({c.arch for p in pairs for c in p}), per_block, runs, paired, kind,
-                    pairs[0][0].conditions)
+                    pairs[0][0].conditions, method=method)
 
 
 def block_contrast(factor: str, metric: str, la: str, lb: str, per_block: dict[int, float],
-                   cases: list[str], kind: str, conditions: tuple = ()) -> Contrast | None:
-    """A contrast given as its per-block values (trends, differences of contrasts)."""
+                   cases: list[str], kind: str, conditions: tuple = (),
+                   terms: Sequence[tuple[float, Cell]] | None = None) -> Contrast | None:
+    """A contrast given as its per-block values (trends, differences of contrasts).
+
+    ``terms``: an accuracy contrast's weighted cells, so the test set's variance is added
+    (``acc_extra``), as for a step."""
     if not per_block:
         return None
-    d = one_sample(list(per_block.values()))
+    extra, method = acc_extra(terms, list(per_block)) if terms else (None, "")
+    d = one_sample(list(per_block.values()), extra=extra)
     v = list(per_block.values())
     return Contrast(factor, metric, la, lb, d, 1, (min(v), max(v)), cases, dict(per_block),
-                    len(per_block), True, kind, conditions)
+                    len(per_block), True, kind, conditions, method=method)
 
 
 # ---------------------------------------------------------------- matching
@@ -426,8 +526,10 @@ def trend(cs: Sequence[Cell], factor: str, metric: str = "time") -> Contrast | N
     if metric == "accuracy" and len(blocks) < MIN_SEEDS:
         return None
     cases = sorted({lv[v].arch for lv in ctxs for v in span})
+    terms = [(float(wi) / n_ctx, lv[v]) for lv in ctxs for wi, v in zip(w, span, strict=True)] \
+        if metric == "accuracy" else None
     c = block_contrast(factor, metric, label(factor, span[0]), label(factor, span[-1]), blocks,
-                       cases, "trend", ctxs[0][span[0]].conditions)
+                       cases, "trend", ctxs[0][span[0]].conditions, terms)
     if c is not None:
         c.pairs = n_ctx
     return c

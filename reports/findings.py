@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .claims import ClaimResult
+from .claims import CONTRADICTED, SUPPORTED, ClaimResult
 from .contrasts import (
     CONTROL_FAILED,
     EQUIVALENT,
@@ -285,13 +285,16 @@ def no_control_finding() -> Finding:
 
 def claim_finding(c: ClaimResult) -> Finding:
     text = f"Study {c.study}: {c.claim} — {c.verdict}: {c.statement}"
+    if c.setting:
+        text += f" Setting: {c.setting}."
     if c.reported:
         text += " " + "; ".join(c.reported) + "."
+    evidence = c.statement + (f" Setting: {c.setting}." if c.setting else "")
     return Finding(c.key, "claim", text, c.estimate, c.ci_low, c.ci_high, c.n,
-                   "×" if c.metric == "time" else "pp", c.verdict != "not resolvable",
-                   "warn" if c.verdict == "contradicted" else "info", c.cases, c.factor,
+                   "×" if c.metric == "time" else "pp", c.verdict in (SUPPORTED, CONTRADICTED),
+                   "warn" if c.verdict == CONTRADICTED else "info", c.cases, c.factor,
                    c.metric, c.study, c.verdict, c.claim, c.add, c.reported,
-                   evidence=c.statement)
+                   evidence=evidence, family="claims", ci_level=c.level)
 
 
 def write_findings(findings: list[Finding], path: str | Path) -> Path:

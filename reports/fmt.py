@@ -1,17 +1,14 @@
 """Formatting and number helpers the report modules share (one copy of each).
 
-``num`` and ``natural_key`` live in ``cnnbench.record`` (below every package) and are re-exported
-here; the rest are the small helpers pages, tables and findings used to keep private copies of.
+``num``, ``natural_key`` and ``json_safe`` live in ``cnnbench.record`` (below every package) and
+are re-exported here; the rest are the helpers that pages, tables and findings share.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from cnnbench.record import json_safe as _record_json_safe
-from cnnbench.record import natural_key, num
+from cnnbench.record import json_safe, natural_key, num
 
 from .stats import finite
 
@@ -34,9 +31,3 @@ def signed(v: float, digits: int) -> str:
     """+1.5 / −1.5 with a true minus sign."""
     return f"{v:+.{digits}f}".replace("-", "−")
 
-
-def json_safe(v):
-    """JSON-safe values (NaN → None, numpy scalars → Python), recursively."""
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return _record_json_safe(v)

@@ -33,10 +33,11 @@ TIME_NOISE_FLOOR = 0.01
 ACC_NOISE_FLOOR_PP = 0.1
 BAND_SIGMAS = 2  # the band is the running median ± 2 noise SDs: about 95% of quiet nights
 BAND_WINDOW = 5  # nights in the running median
-# A change point needs a step of at least this many noise SDs per night after it (PELT's
-# penalty on the noise-scaled series: 2·log(n) is the BIC-like choice for a mean shift) and
-# two nights on each side (min_size), so one bad night is a blip, not a change.
-MIN_SEGMENT = 2
+# PELT's penalty on the noise-scaled series is 2·log(n), the BIC-like choice for a mean shift.
+# A level must last three nights (min_size) and is judged by its median: with two, one bad
+# night and a normal one (1.5 s, 1.0 s) made a 1.25 s "level" 25% above the rest; with three,
+# the blip's median is a normal night. So a regression shows on the third night after it.
+MIN_SEGMENT = 3
 METRICS = (("time", "Epoch time, median (s)"), ("acc", "Test accuracy (%)"))
 
 
@@ -250,10 +251,18 @@ def build_history(nights: list[tuple[str, list[Path]]], out: str | Path, *,
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
     machines = sorted(set(pts["machine"]))
+    # Every night, failed ones included: a night whose cases all failed has no point to plot
+    # but must still be seen in the history.
+    night_rows = [{"night": n, "date": _fmt_date(g["date"].min()), "commit": _first(g, "commit"),
+                   "link": commit_link(repo, _first(g, "commit")),
+                   "machines": ", ".join(sorted(set(g["machine"]))), "cases": len(g),
+                   "ok": int(g["status"].str.startswith("ok").sum())}
+                  for n, g in pts.groupby("night", sort=False)]
     page = env.get_template("history.html.j2").render(
         title=title or f"cnnbench nightly history ({pts['night'].nunique()} nights)",
         generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_nights=pts["night"].nunique(), machines=machines, figures=figures, changes=changes,
+        nights=sorted(night_rows, key=lambda r: (r["date"], r["night"]), reverse=True),
         repo=repo, first=_fmt_date(pts["date"].min()), last=_fmt_date(pts["date"].max()),
         families=sorted(set(pts["family"])), band_sigmas=BAND_SIGMAS, band_window=BAND_WINDOW,
         css=(TEMPLATES / "report.css").read_text(encoding="utf-8"))

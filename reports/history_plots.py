@@ -48,6 +48,8 @@ def series_plot(g: pd.DataFrame, changes: list[Change], repo: str | None, key: s
             ax.set_ylabel(label.replace(", median", ""), fontsize=8)
             if metric == "acc":
                 _acc_axis(ax, y, lo, hi)
+        if x.nunique() == 1:  # one night: give the date axis a day either side
+            axes[-1].set_xlim(x.iloc[0] - pd.Timedelta(days=1), x.iloc[0] + pd.Timedelta(days=1))
         loc = AutoDateLocator(maxticks=5)
         axes[-1].xaxis.set_major_locator(loc)
         axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(loc))

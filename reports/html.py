@@ -7,6 +7,7 @@ are the figures' SVG (written by matplotlib, which escapes its text) and the pag
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 import mimetypes
 import os
@@ -19,8 +20,9 @@ import pandas as pd
 
 from . import compare as cmp_mod
 from . import safe_paths
+from .analysis import Analysis, analyse
 from .caveats import device_caveats
-from .findings import all_findings, write_findings
+from .findings import write_findings
 from .lab4 import lab4_rows
 from .load import is_missing
 from .plots import ForestRow, all_plots, plot_forest, safe_id
@@ -29,18 +31,17 @@ from .tables import (
     conditions,
     layer_table,
     mode_table,
-    summarize_cases,
     to_csv_frame,
     top_ops_table,
     write_tables,
 )
 from .thresholds import ACC_THRESHOLD, TIME_THRESHOLD
-from .traces import PERFETTO_HOWTO, breakdowns
+from .traces import PERFETTO_HOWTO, breakdowns, hta_busy
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_IMAGE_BYTES = 5 * 2**20  # a larger "kernels image" is not worth bloating the page with
 MAX_ARCH_OPEN = 6
-BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data")
+BULKY_COLUMNS = ("train_loss_steps", "layers", "top_ops", "stats_data", "test_correct")
 PROFILER_STEP_MARKER = "ProfilerStep"  # bench.profiling.STEP_MARKER (that module needs torch)
 # The case table's columns shown at a glance: what a case is, its speed and its accuracy. The
 # architecture's details (family, kernels, strides, ...) and the spread sit behind the table's
@@ -226,22 +227,6 @@ def _failed(df: pd.DataFrame) -> list[dict]:
             for _, r in bad.iterrows()]
 
 
-def _comparisons(df: pd.DataFrame, threshold: float, acc_threshold: float) -> list[dict]:
-    runs = list(dict.fromkeys(df["run"]))
-    if len(runs) < 2:
-        return []
-    base = df[df["run"] == runs[0]]
-    out = []
-    for run in runs[1:]:
-        new = df[df["run"] == run]
-        c = cmp_mod.compare_frames(base, new, threshold, acc_threshold)
-        out.append({"base": runs[0], "new": run, "table": cmp_mod.comparison_table(
-                        c, f"compare-{safe_id(str(run))}"),
-                    "summary": cmp_mod.summary_line(c), "caveats": cmp_mod.caveats(base, new),
-                    "regressed": cmp_mod.exit_code(c) == 1})
-    return out
-
-
 def _drop_empty_columns(t):
     """The table without the columns whose every cell is "—" (a CPU run has no peak GPU memory
     or GPU busy time, a short run may reach no target accuracy), and the names dropped."""
@@ -288,6 +273,9 @@ def forest_rows(findings, threshold: float, acc_threshold: float) -> list[Forest
     return rows
 
 
+# The Analysis's forest rows carry these fields (and a level the plot does not draw).
+_FOREST = tuple(f.name for f in dataclasses.fields(ForestRow))
+
 VERDICT_CLASS = {"slower": "bad", "less accurate": "bad", "faster": "good",
                  "more accurate": "good"}
 
@@ -299,7 +287,8 @@ def effect_verdicts(findings, threshold: float, acc_threshold: float) -> dict[st
         if f.kind == "effect" and f.metric in ("time", "accuracy"):
             unit = "ratio" if f.metric == "time" else "pp"
             margin = threshold if unit == "ratio" else 100 * acc_threshold
-            v = _verdict(unit, f.ci_low, f.ci_high, margin)
+            # The Analysis's corrected verdict where it gave one (margin and Holm applied).
+            v = f.verdict or _verdict(unit, f.ci_low, f.ci_high, margin)
             out[f.key] = {"text": v, "cls": VERDICT_CLASS.get(v, "neutral")}
     return out
 
@@ -325,21 +314,28 @@ def _hta(df: pd.DataFrame) -> dict:
 
 def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: float = TIME_THRESHOLD,
                   acc_threshold: float = ACC_THRESHOLD, comparisons: list[dict] | None = None,
-                  page_dir: str | Path | None = None) -> str:
+                  page_dir: str | Path | None = None, analysis: Analysis | None = None) -> str:
     """The page as a string. ``comparisons`` overrides the run-vs-first-run sections;
-    ``page_dir``, the folder the page will be written to, makes file links relative to it."""
+    ``page_dir``, the folder the page will be written to, makes file links relative to it;
+    ``analysis``: the one analysis of ``df`` (built here when not given)."""
     page_dir = Path(page_dir) if page_dir is not None else None
-    summary = summarize_cases(df)
+    if analysis is None:
+        analysis = analyse(df, comparisons=comparisons, threshold=threshold,
+                           acc_threshold=acc_threshold)
+    summary = analysis.summary
     runs = [str(r) for r in dict.fromkeys(df["run"])]
-    table, hidden = _drop_empty_columns(case_table(summary))
-    findings = all_findings(df, summary)
+    hta = _hta(df)  # once: HTA parses each trace, and the cases table shows its busy share
+    table, hidden = _drop_empty_columns(case_table(summary, hta_busy=hta_busy(hta["rows"])))
+    findings = analysis.findings
     noise = _noise_line(findings)
     # One noise figure on the page: the glance line; the other noise findings are left out.
     findings = [f for f in findings if f.kind != "noise"]
     plots = all_plots(df, summary)
     pareto = next((p for p in plots if p.key == "pareto"), None)
     conds = conditions(df)
-    csv_cases = summary.to_csv(index=False).encode("utf-8")
+    # Through the inert writer, as write_tables' cases.csv: a run id like "=HYPERLINK(..)"
+    # would otherwise be a live formula in the spreadsheet that opens the download.
+    csv_cases = to_csv_frame(summary).to_csv(index=False).encode("utf-8")
     # The embedded runs.csv leaves out the bulky per-step/per-layer/per-op lists; --csv-dir
     # writes everything.
     csv_rows = to_csv_frame(df.drop(columns=[c for c in BULKY_COLUMNS if c in df.columns])) \
@@ -353,7 +349,8 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
         "strip": _strip(conds),
         "caveats": device_caveats(df),
         "findings": findings,
-        "glance": {"forest": plot_forest(forest_rows(findings, threshold, acc_threshold)),
+        "glance": {"forest": plot_forest([ForestRow(**{k: r[k] for k in _FOREST})
+                                          for r in analysis.forest()]),
                    "pareto": pareto, "noise": noise,
                    "claims": [f for f in findings if f.kind == "claim"]},
         "hidden_columns": hidden,
@@ -366,13 +363,12 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
         "csv_rows": _data_uri(csv_rows, "text/csv"),
         "plots": [p for p in plots if p.key != "pareto"],
         "traces": _traces(df, page_dir),
-        "hta": _hta(df),
+        "hta": hta,
         "perfetto_howto": PERFETTO_HOWTO,
         "top_ops": _top_ops(df),
         "archs": _archs(df, page_dir),
         "failed": _failed(df),
-        "comparisons": comparisons if comparisons is not None
-        else _comparisons(df, threshold, acc_threshold),
+        "comparisons": analysis.comparisons,
         "threshold": threshold, "acc_threshold": acc_threshold,
     }
     ctx["css"] = (TEMPLATES / "report.css").read_text(encoding="utf-8")
@@ -386,8 +382,12 @@ def build_report(df: pd.DataFrame, out: str | Path, *, csv_dir: str | Path | Non
     runs.csv); return the page's path."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(df, page_dir=out.parent, **kw), encoding="utf-8")
-    write_findings(all_findings(df), out.parent / "findings.json")
+    analysis = analyse(df, comparisons=kw.get("comparisons"),
+                       threshold=kw.get("threshold", TIME_THRESHOLD),
+                       acc_threshold=kw.get("acc_threshold", ACC_THRESHOLD))
+    out.write_text(render_report(df, page_dir=out.parent, analysis=analysis, **kw),
+                   encoding="utf-8")
+    write_findings(analysis.findings, out.parent / "findings.json")
     if csv_dir is not None:
         write_tables(df, csv_dir)
     return out

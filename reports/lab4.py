@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cnnbench.record import num
-
 from .claims import reported_text
+from .fmt import mean
 
 # (pooling, loss, architecture), in the table's order: the study's pair first.
 LAB4_NETS = (
@@ -23,8 +22,8 @@ LAB4_NETS = (
 
 
 def _mean(values) -> float | None:
-    xs = [v for v in map(num, values) if v is not None]
-    return sum(xs) / len(xs) if xs else None
+    m = mean(values)
+    return None if m != m else m
 
 
 def _last(v):

@@ -21,7 +21,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from cnnbench.record import (
@@ -37,7 +36,7 @@ from cnnbench.record import (
     to_json,
 )
 
-from .stats import finite
+from .stats import epoch_stats, finite
 
 
 class NoRunsError(ValueError):
@@ -104,6 +103,13 @@ def load_runs(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.Data
 
 
 # ---------------------------------------------------------------- finding and reading files
+
+
+def input_files(paths) -> Iterator[Path]:
+    """The files ``load_runs`` would read for ``paths`` (files, and folders scanned)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # load_runs says what is missing; this only looks
+        yield from _expand([paths] if isinstance(paths, str | os.PathLike) else list(paths))
 
 
 def _expand(paths: list) -> Iterator[Path]:
@@ -303,14 +309,11 @@ def _normalize(raw: dict, where: str, base: Path, kind: str, path: Path) -> dict
 
 
 def _derive(rec: dict) -> dict:
-    t = np.asarray(epoch_times(rec))
-    if len(t):
-        q1, med, q3 = np.percentile(t, [25, 50, 75])
-        rec.update(epoch_time_median_s=float(med), epoch_time_iqr_s=float(q3 - q1),
-                   epoch_time_q1_s=float(q1), epoch_time_q3_s=float(q3),
-                   epoch_time_mean_s=float(t.mean()),
-                   epoch_time_std_s=float(t.std(ddof=1)) if len(t) > 1 else 0.0,
-                   epoch_time_n=len(t), train_time_s=float(t.sum()))
+    e = epoch_stats(epoch_times(rec))  # the one definition (reports/stats.py)
+    if e.n:
+        rec.update(epoch_time_median_s=e.median, epoch_time_iqr_s=e.iqr,
+                   epoch_time_q1_s=e.q1, epoch_time_q3_s=e.q3, epoch_time_mean_s=e.mean,
+                   epoch_time_std_s=e.std, epoch_time_n=e.n, train_time_s=e.total)
     else:  # pytest-benchmark stats are over the same timed epochs
         rec.update(epoch_time_median_s=num(rec.get("stats_median")),
                    epoch_time_iqr_s=num(rec.get("stats_iqr")),

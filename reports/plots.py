@@ -28,12 +28,15 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402,E501
 
-from .analysis import pareto_front, short_labels  # noqa: E402
+from .comparable import CONDITIONS  # noqa: E402
 from .load import natural_key, num  # noqa: E402
+from .pareto import pareto_front, short_labels  # noqa: E402
 from .stats import finite, slope_fit  # noqa: E402
 from .tables import summarize_cases, timer_label  # noqa: E402
+from .thresholds import LAUNCH_BOUND_BUSY  # noqa: E402
 
 MAX_GROUP_LINES = 8  # lines per factor panel before the legend stops being readable
 MAX_CURVE_HUES = 10  # cases per curve plot coloured individually; above, coloured by family
@@ -162,11 +165,19 @@ def _acc_axis(ax, values, low=None, high=None, axis: str = "y") -> None:
     (ax.set_ylim if axis == "y" else ax.set_xlim)(lo, hi)
 
 
-def _clipped_err(acc, ci) -> list[np.ndarray]:
-    """Asymmetric error bars for accuracy ± ci (in %) that stop at 0 and 100."""
-    acc = np.asarray(acc, dtype=float)
-    ci = np.nan_to_num(np.asarray(ci, dtype=float))
-    return [np.minimum(ci, acc).clip(0), np.minimum(ci, 100 - acc).clip(0)]
+def _acc_bounds(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean test accuracy and its interval's bounds, in %: the summary's test_acc_low/high
+    (already within [0, 100] %); no interval (fewer than 3 seeds) is the mean itself."""
+    acc = 100 * pd.to_numeric(rows["test_acc_mean"], errors="coerce").to_numpy(dtype=float)
+    low = 100 * pd.to_numeric(rows["test_acc_low"], errors="coerce").to_numpy(dtype=float)
+    high = 100 * pd.to_numeric(rows["test_acc_high"], errors="coerce").to_numpy(dtype=float)
+    return acc, np.where(np.isnan(low), acc, low), np.where(np.isnan(high), acc, high)
+
+
+def _acc_err(rows: pd.DataFrame) -> list[np.ndarray]:
+    """Error bars (below, above) in % from the interval's own bounds, not a ± half-width."""
+    acc, low, high = _acc_bounds(rows)
+    return [np.nan_to_num(acc - low).clip(0), np.nan_to_num(high - acc).clip(0)]
 
 
 def _log_if_wide(ax, values, axis: str = "x") -> None:
@@ -183,7 +194,8 @@ def plot_pareto(summary: pd.DataFrame) -> Plot:
     p = Plot("pareto", "Accuracy vs training time",
              caption="One point per case: total of the timed epochs (mean over repeats) against "
                      "mean test accuracy. The line joins the Pareto frontier — no other case is "
-                     "both faster and more accurate — and its members are labelled.")
+                     "both faster and more accurate — and its members are labelled where a "
+                     "label fits without covering another (hover any point for its name).")
     ok = _ok(summary).copy()
     ok = ok[np.isfinite(pd.to_numeric(ok["train_time_s"], errors="coerce"))
             & np.isfinite(pd.to_numeric(ok["test_acc_mean"], errors="coerce"))]
@@ -200,31 +212,81 @@ def plot_pareto(summary: pd.DataFrame) -> Plot:
         multi = ok["run"].nunique() > 1
         sns.scatterplot(data=ok, x="train_time_s", y="acc_pct", hue="family", palette=palette,
                         style="run" if multi else None, s=60, ax=ax, zorder=3)
-        err = 100 * pd.to_numeric(ok["test_acc_ci95"], errors="coerce")
-        if np.isfinite(err).any():
-            ax.errorbar(ok["train_time_s"], ok["acc_pct"], fmt="none",
-                        yerr=_clipped_err(ok["acc_pct"], err), ecolor="0.6", elinewidth=1,
-                        zorder=2)
+        _, acc_lo, acc_hi = _acc_bounds(ok)
+        if (acc_hi > acc_lo).any():
+            ax.errorbar(ok["train_time_s"], ok["acc_pct"], fmt="none", yerr=_acc_err(ok),
+                        ecolor="0.6", elinewidth=1, zorder=2)
+        to_label = []
         for i, (_, g) in enumerate(ok.groupby("run", sort=False)):
             front = pareto_front(g, "train_time_s", "acc_pct")
             ax.plot(front["train_time_s"], front["acc_pct"], drawstyle="steps-post",
                     color="0.25", lw=1.2, ls="--" if i else "-", zorder=1,
                     label="Pareto frontier" if i == 0 else None)
-            for j, (_, r) in enumerate(front.iterrows()):
-                ax.annotate(r["label"], (r["train_time_s"], r["acc_pct"]),
-                            xytext=(6, 6 if j % 2 == 0 else -12), textcoords="offset points",
-                            fontsize=8, color="0.15")
+            to_label += [(r["label"], r["train_time_s"], r["acc_pct"])
+                         for _, r in front.iterrows()]
         titles = _hover_markers(ax, ok, multi)
         _log_if_wide(ax, ok["train_time_s"])
         ax.set_xlabel(_time_axis(ok, "Training time, all timed epochs"))
         ax.set_ylabel("Test accuracy (%)")
-        _acc_axis(ax, ok["acc_pct"], ok["acc_pct"] - err.fillna(0), ok["acc_pct"] + err.fillna(0))
+        _acc_axis(ax, ok["acc_pct"], acc_lo, acc_hi)
         ax.legend(fontsize=8, loc="best")
         fig.tight_layout()
+        # After the layout: label boxes are measured where the axes finally are.
+        left_out = _place_labels(ax, to_label)
         p.svg, p.fig = _with_titles(_svg(fig), titles), fig
+    notes = []
     if len(ok) == 1:
-        p.note = "Only one finished case: the frontier is that single point."
+        notes.append("Only one finished case: the frontier is that single point.")
+    if left_out:
+        notes.append(f"{left_out} of {len(to_label)} frontier labels left out: no room beside "
+                     "their points without covering another label; hover a point for its name.")
+    p.note = " ".join(notes) or None
     return p
+
+
+# Where a frontier label may go, in points from its point, nearest first: the four corners,
+# then 12 pt further up or down per ring (one 8 pt line plus a gap), six rings (~1 inch). On
+# two runs' 16 crowded frontier points (tests/test_plots.py) three rings left 4 labels out,
+# six left 1. Beyond the first ring a thin leader line joins label and point.
+LABEL_GAP_PT, LABEL_STEP_PT, LABEL_RINGS = 4, 12, 6
+LABEL_SPOTS = [(sx * LABEL_GAP_PT, sy * (LABEL_GAP_PT + k * LABEL_STEP_PT), k)
+               for k in range(LABEL_RINGS + 1) for sx, sy in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+
+
+def _place_labels(ax, points: list[tuple[str, float, float]]) -> int:
+    """Annotate each (text, x, y) at the first of LABEL_SPOTS where its box lies inside the
+    figure and overlaps no label placed before it; a label with no such spot is left out (its
+    point keeps its hover title). Returns how many were left out.
+
+    Two runs share the plot with their labels ("arch (run)", ~30 characters): the old fixed
+    offsets (6, ±6 pt) put them on top of each other whenever two frontier points were closer
+    than a label is long."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.figure
+    renderer = FigureCanvasAgg(fig).get_renderer()  # the figure's dpi: as the SVG, scaled
+    frame = fig.bbox
+    placed, left_out = [], 0
+    for text, x, y in points:
+        for dx, dy, ring in LABEL_SPOTS:
+            a = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                            ha="left" if dx > 0 else "right",
+                            va="bottom" if dy > 0 else "top", fontsize=8, color="0.15",
+                            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.6}
+                            if ring else None)
+            # The text's own box (Text's method): an Annotation's would add its leader line,
+            # and a line 40 pt long would claim the whole column between label and point.
+            a.update_positions(renderer)  # what Annotation's own method does first
+            box = Text.get_window_extent(a, renderer).padded(1)  # 1 px apart, not touching
+            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1
+                      and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(b) for b in placed):
+                placed.append(box)
+                break
+            a.remove()
+        else:
+            left_out += 1
+    return left_out
 
 
 def _hover_markers(ax, ok: pd.DataFrame, multi_run: bool) -> dict[str, str]:
@@ -343,17 +405,19 @@ def _forest_panel(ax, unit: str, rows: list[ForestRow]) -> None:
 FACTORS = [("depth", "Depth (conv blocks)"), ("kernel_max", "Kernel size"),
            ("stride_max", "Stride")]
 GRID_FACTORS = ["depth", "kernel_max", "stride_max", "padding", "pooling", "width"]
-# Conditions that must also match for two grid cases to be comparable.
-CONDITIONS = ["run", "dataset", "precision", "mode", "device"]
 
 
 def _factor_groups(grid: pd.DataFrame, factor: str) -> list[tuple[str, pd.DataFrame]]:
-    others = [f for f in GRID_FACTORS if f != factor] + CONDITIONS
+    # Held fixed besides the other factors: comparable.CONDITIONS, the one definition (loader,
+    # recipe, subset size, ...), those the summary has.
+    others = [f for f in GRID_FACTORS if f != factor] + [c for c in CONDITIONS
+                                                         if c in grid.columns]
     keyed = grid.copy()
     for c in others:
         keyed[c] = keyed[c].astype(str)
     groups = []
-    for key, g in keyed.groupby(others, sort=False):
+    # dropna=False: a condition no record set (limit_train on a full run) is one group.
+    for key, g in keyed.groupby(others, sort=False, dropna=False):
         if g[factor].nunique() >= 2:
             parts = dict(zip(others, key, strict=True))
             label = " ".join(_factor_text(f, parts[f]) for f in GRID_FACTORS if f in parts)
@@ -377,7 +441,7 @@ def _factor_text(f: str, v) -> str:
 FACTORS_CAPTION = ("Grid cases only. Each line holds every other factor (padding, pooling, "
                    "width, the other two of depth/kernel/stride) and the run conditions fixed. "
                    "Time error bars: IQR of epoch times; accuracy error bars: 95% CI over "
-                   "repeats (none for a single repeat).")
+                   "repeats, within [0, 100] % (none below 3 repeats).")
 
 
 def plot_factors(summary: pd.DataFrame) -> Plot:
@@ -412,8 +476,7 @@ def plot_factors(summary: pd.DataFrame) -> Plot:
                 t_ax.errorbar(x, med, yerr=[lo, hi], marker="o", ms=4, lw=1.4, capsize=3,
                               color=colors[i], label=glabel)
                 acc = 100 * g["test_acc_mean"].astype(float)
-                ci = (100 * g["test_acc_ci95"].astype(float)).fillna(0)
-                a_ax.errorbar(x, acc, yerr=_clipped_err(acc, ci), marker="o", ms=4, lw=1.4,
+                a_ax.errorbar(x, acc, yerr=_acc_err(g), marker="o", ms=4, lw=1.4,
                               capsize=3, color=colors[i], label=glabel)
             levels = sorted(grid[factor].dropna().astype(float).unique())
             for ax in (t_ax, a_ax):
@@ -422,9 +485,7 @@ def plot_factors(summary: pd.DataFrame) -> Plot:
             _log(t_ax, "y")
             t_ax.set_ylabel(_time_axis(grid))
             a_ax.set_ylabel("Test accuracy (%)")
-            acc = 100 * grid["test_acc_mean"].astype(float)
-            ci = (100 * grid["test_acc_ci95"].astype(float)).fillna(0)
-            _acc_axis(a_ax, acc, acc - ci, acc + ci)
+            _acc_axis(a_ax, *_acc_bounds(grid))
             t_ax.set_title(f"vs {label.split(' (')[0].lower()}")
             t_ax.legend(fontsize=7, title="held fixed", title_fontsize=7, loc="best")
         p.svg, p.fig = _finish(fig), fig
@@ -720,7 +781,7 @@ def plot_cost(summary: pd.DataFrame) -> Plot:
             sns.scatterplot(data=sel, x="x", y="t", hue="family", palette=palette, s=50, ax=ax,
                             legend=ax is axes[-1])
             busy = pd.to_numeric(sel["gpu_busy_fraction"], errors="coerce")
-            lb = sel[busy < 0.5]
+            lb = sel[busy < LAUNCH_BOUND_BUSY]
             if len(lb):
                 ax.scatter(lb["x"], lb["t"], marker="x", s=90, color="crimson", lw=1.5,
                            label="GPU busy < 50%", zorder=4)

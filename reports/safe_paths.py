@@ -12,7 +12,9 @@ depth and count.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 from cnnbench.record import ARTIFACT_FILES, ARTIFACTS_DIR, TRACES_DIR, name_problem
@@ -105,3 +107,41 @@ def trace_files(folder: Path, root: Path) -> list[Path]:
                     and _inside(Path(entry.path), root) is not None:
                 found.append(Path(entry.path))
     return sorted(found, key=lambda p: p.name)
+
+
+# ---------------------------------------------------------------- where a page is written
+
+RECORD_SUFFIXES = (".json", ".jsonl")
+
+
+def page_path(output: str, inputs: list[Path]) -> Path:
+    """The file a page goes to: ``output``, or ``report.html`` inside it when it is a folder
+    or ends with ``/`` (created). ValueError when it would overwrite a file read as input or
+    any record file (a page written over ``RUN.jsonl`` destroys the run)."""
+    path = Path(output)
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        path = path / "report.html"
+    target = path.resolve()
+    if any(target == Path(f).resolve() for f in inputs):
+        raise ValueError(f"{output}: is one of the inputs; refusing to write the page over it")
+    if target.suffix in RECORD_SUFFIXES:
+        raise ValueError(f"{output}: a {target.suffix} name is for records, not a page; "
+                         "refusing to write HTML there (use .html)")
+    return path
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: Path):
+    """Yields a temporary name beside ``path``; when the block succeeds, it is renamed to
+    ``path`` (one rename: a reader sees the old file or the whole new one, and a full disk
+    leaves the old page, never a truncated one). On failure the temporary file is removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the page from a web server
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

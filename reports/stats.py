@@ -106,6 +106,7 @@ class EpochStats:
     mean: float
     std: float
     n: int
+    total: float = math.nan  # the sum: a run's training time
 
     @property
     def iqr(self) -> float:
@@ -113,13 +114,16 @@ class EpochStats:
 
 
 def epoch_stats(times: Iterable) -> EpochStats:
-    """Median, quartiles, mean and SD of epoch times (NaN where there are none)."""
+    """Median, quartiles (numpy's linear interpolation), mean, SD and sum of epoch times (NaN
+    where there are none). The runner's ``epoch_time_median_s``, the loader's derived
+    ``epoch_time_*`` columns, the per-case table (epochs pooled over repeats) and the comparison
+    all take their figures from here."""
     t = finite(times)
     if not len(t):
         return EpochStats(math.nan, math.nan, math.nan, math.nan, math.nan, 0)
     q1, med, q3 = (float(v) for v in np.percentile(t, [25, 50, 75]))
     return EpochStats(med, q1, q3, float(t.mean()), float(t.std(ddof=1)) if len(t) > 1 else 0.0,
-                      len(t))
+                      len(t), float(t.sum()))
 
 
 def iqr(values: Iterable) -> float:

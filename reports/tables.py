@@ -18,11 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .comparable import CONDITIONS
+from .fmt import mean, nan
 from .load import TIMER_LABELS, epoch_times, is_missing, num
-from .stats import finite, mean_ci
+from .stats import accuracy_ci, epoch_stats, finite, interval_within
+from .thresholds import LAUNCH_BOUND_BUSY
 
-ACC_NOTE = ("Test accuracy: mean ± 95% t-interval over repeats; where n=1 there is a single "
-            "repeat, so no interval is shown.")
+ACC_NOTE = ("Test accuracy: mean ± 95% t-interval over repeats (seeds); with fewer than 3 "
+            "repeats no interval is shown (with 2 the t quantile is 12.7).")
 
 
 def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
@@ -32,15 +35,21 @@ def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
         ok = g[g["status"].astype(str) == "ok"]
         timed = ok if len(ok) else g  # a diverged case still ran (and timed) its epochs
         first = g.iloc[0]
-        times = [t for _, r in timed.iterrows() for t in epoch_times(r)]
-        if times:
-            q1, t_med, q3 = (float(v) for v in np.percentile(times, [25, 50, 75]))
+        e = epoch_stats(t for _, r in timed.iterrows() for t in epoch_times(r))
+        if e.n:
+            q1, t_med, q3 = e.q1, e.median, e.q3
         else:
-            t_med = _mean(timed["epoch_time_median_s"])
-            q1, q3 = _mean(timed["epoch_time_q1_s"]), _mean(timed["epoch_time_q3_s"])
-        t_iqr = q3 - q1 if math.isfinite(q3 - q1) else _mean(timed["epoch_time_iqr_s"])
-        acc = mean_ci(ok["test_accuracy"])
+            t_med = mean(timed["epoch_time_median_s"])
+            q1, q3 = mean(timed["epoch_time_q1_s"]), mean(timed["epoch_time_q3_s"])
+        t_iqr = q3 - q1 if math.isfinite(q3 - q1) else mean(timed["epoch_time_iqr_s"])
+        # Fewer than 3 seeds: no interval (with 2, "66.50 ± 73.76 %"); clipped to [0, 100] %.
+        acc = accuracy_ci(ok["test_accuracy"])
+        acc_lo, acc_hi = interval_within(acc.low, acc.high)
         ttt = finite(ok["time_to_target_s"])
+        # The conditions that make two cases comparable (reports/comparable.py), so the plots
+        # hold them fixed without a list of their own.
+        conds = {c: next((v for v in g[c] if not is_missing(v)), None)
+                 for c in CONDITIONS if c in g.columns}
         out.append({
             "run": run, "case": case, "arch": first["arch"], "family": first["family"],
             "tags": ",".join(first["tags"]) if isinstance(first["tags"], list) else None,
@@ -57,21 +66,25 @@ def summarize_cases(df: pd.DataFrame) -> pd.DataFrame:
             "timed": not any(isinstance(v, (bool, np.bool_)) and not v
                              for v in g.get("timed", ())),
             "epoch_time_median_s": t_med, "epoch_time_iqr_s": t_iqr,
-            "epoch_time_q1_s": q1, "epoch_time_q3_s": q3, "epoch_time_n": len(times),
+            "epoch_time_q1_s": q1, "epoch_time_q3_s": q3, "epoch_time_n": e.n,
             "epoch_time_spread": t_iqr / t_med if t_med and not math.isnan(t_med) else math.nan,
-            "train_time_s": _mean(timed["train_time_s"]),
-            "images_per_s": _mean(timed["images_per_s"]),
+            "train_time_s": mean(timed["train_time_s"]),
+            "images_per_s": mean(timed["images_per_s"]),
             "test_acc_mean": acc.mean,
             "test_acc_ci95": acc.half_width if acc.half_width is not None else math.nan,
+            "test_acc_low": math.nan if acc_lo is None else acc_lo,
+            "test_acc_high": math.nan if acc_hi is None else acc_hi,
             "n_repeats": acc.n, "n_rows": len(g),
-            "target_acc": _mean(g["target_acc"]),
+            "target_acc": mean(g["target_acc"]),
             "time_to_target_s": float(np.median(ttt)) if len(ttt) else math.nan,
             "reached_target": f"{len(ttt)}/{len(ok)}" if len(ok) else "0/0",
             "peak_memory_mib": _max(timed["peak_memory_mib"]),
-            "gpu_busy_fraction": _mean(timed["gpu_busy_fraction"]),
+            "gpu_busy_fraction": mean(timed["gpu_busy_fraction"]),
             "status": status_summary(g["status"]),
             "error": next((e for e in g["error"] if isinstance(e, str) and e), None),
         })
+        for c, v in conds.items():  # after the table's own columns, those kept as they are
+            out[-1].setdefault(c, v)
     return pd.DataFrame(out)
 
 
@@ -82,11 +95,6 @@ def status_summary(statuses) -> str:
     n = sum(counts.values())
     ordered = sorted(counts.items(), key=lambda kv: kv[0] != "ok")
     return ", ".join(f"{k} {v}/{n}" for k, v in ordered)
-
-
-def _mean(s) -> float:
-    x = finite(s)
-    return float(x.mean()) if len(x) else math.nan
 
 
 def _max(s) -> float:
@@ -201,8 +209,14 @@ def mode_table(summary: pd.DataFrame, table_id: str = "modes") -> Table | None:
     return Table(headers, rows, numeric, notes, id=table_id)
 
 
-def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
-    """The per-case table the page, the Markdown and ``python -m reports table`` show."""
+def case_table(summary: pd.DataFrame, table_id: str = "cases",
+               hta_busy: dict[tuple[str, str], float] | None = None) -> Table:
+    """The per-case table the page, the Markdown and ``python -m reports table`` show.
+
+    ``hta_busy``: (run, case) -> the GPU's busy share by Holistic Trace Analysis (``hta_busy``
+    of reports/traces.py); where given it replaces the share bench/profiling.py summed from
+    the profiler's key averages, marked "(HTA)" so the two sources are not mixed unawares.
+    """
     label = timer_label(summary["timer"]) if len(summary) else None
     time_hdr = "Epoch time, median (s)"
     multi_run = summary["run"].nunique() > 1
@@ -223,13 +237,16 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
         row = []
         if multi_run:
             row.append(Cell(str(r["run"])))
-        busy = num(r["gpu_busy_fraction"])
+        busy = (hta_busy or {}).get((str(r["run"]), str(r["case"])))
+        source = " (HTA)" if busy is not None else ""
+        if busy is None:
+            busy = num(r["gpu_busy_fraction"])
         if busy is None:
             busy_cell = Cell("—", None)
-        elif busy < 0.5:
-            busy_cell = Cell(f"{100 * busy:.0f}% ⚠ launch/input-bound", busy, "warn")
+        elif busy < LAUNCH_BOUND_BUSY:
+            busy_cell = Cell(f"{100 * busy:.0f}%{source} ⚠ launch/input-bound", busy, "warn")
         else:
-            busy_cell = Cell(f"{100 * busy:.0f}%", busy)
+            busy_cell = Cell(f"{100 * busy:.0f}%{source}", busy)
         ttt = num(r["time_to_target_s"])
         target = num(r["target_acc"])
         if ttt is not None:
@@ -256,7 +273,7 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
         row += [
             Cell(_fmt(r["epoch_time_median_s"], ".4g"), num(r["epoch_time_median_s"]))
             if r.get("timed", True) else Cell("untimed", None, "warn"),
-            Cell(_fmt(100 * _nan(r["epoch_time_spread"]), ".1f"),
+            Cell(_fmt(100 * nan(r["epoch_time_spread"]), ".1f"),
                  num(r["epoch_time_spread"])),
             Cell(_fmt(r["images_per_s"], ",.0f"), num(r["images_per_s"])),
             Cell(acc_text(r["test_acc_mean"], num(r["test_acc_ci95"]),
@@ -272,8 +289,14 @@ def case_table(summary: pd.DataFrame, table_id: str = "cases") -> Table:
     notes += [ACC_NOTE,
              "Epoch time: median over all timed epochs of all repeats; IQR as % of the median. "
              + (f"Timed with {label}." if label else "Rows mix timers (see the Timer column)."),
-             "GPU busy: share of the timed wall time with a kernel running; below 50% the case "
-             "is launch/input-bound. “—” on CPU, where there is no such measure."]
+             "GPU busy: share of the profiled steps' wall time with a kernel running; below "
+             "50% the case is launch/input-bound. “—” on CPU, where there is no such measure."]
+    if hta_busy and any((str(r["run"]), str(r["case"])) in hta_busy
+                        for _, r in summary.iterrows()):
+        notes.append("GPU busy marked (HTA): 100% minus the idle share of Holistic Trace "
+                     "Analysis's temporal breakdown of the case's profiler trace (first to last "
+                     "kernel of the traced steps); unmarked figures sum the profiler's kernel "
+                     "times instead.")
     headers = [c for c, _ in cols]
     subs = [label if h == time_hdr else None for h in headers]
     return Table(headers, rows, [n for _, n in cols], notes, table_id, subs)
@@ -287,11 +310,6 @@ def common_suffix(summary: pd.DataFrame) -> str:
             return ""
         suffixes.add(case[len(arch):])
     return suffixes.pop() if len(suffixes) == 1 else ""
-
-
-def _nan(v) -> float:
-    f = num(v)
-    return math.nan if f is None else f
 
 
 def _str(v) -> str:
@@ -311,14 +329,14 @@ def to_markdown(table: Table) -> str:
     lines += ["| " + " | ".join(esc(c.text) for c in row) + " |" for row in table.rows]
     if table.notes:
         lines.append("")
-        lines += [f"{n}  " for n in table.notes]
+        lines += [f"{esc(n)}  " for n in table.notes]  # notes quote data (a common suffix)
     return "\n".join(lines) + "\n"
 
 
-# Markdown's active punctuation: link and image syntax ``[text](url)``, ``![alt](src)``, code
-# spans, table cells. A record's strings are data, so each is backslash-escaped (CommonMark
-# renders the escaped character as itself).
-_MD_ACTIVE = re.compile(r"([\\`|\[\]()!*_~])")
+# Markdown's active punctuation: the brackets of link and image syntax ``[text](url)`` and
+# ``![alt](src)`` (without them, "(" and "!" are plain), code spans, table cells. A record's
+# strings are data, so each is backslash-escaped (CommonMark shows the character itself).
+_MD_ACTIVE = re.compile(r"([\\`|\[\]])")
 
 
 def md_inert(s: str) -> str:
@@ -344,7 +362,7 @@ def to_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
     and every text cell and header inert to spreadsheets (``csv_inert``)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if not pd.api.types.is_numeric_dtype(out[col]):  # object, or pandas' own str dtype
             out[col] = out[col].map(
                 lambda v: csv_inert(json.dumps(v) if isinstance(v, list | dict) else v))
     out.columns = [csv_inert(str(c)) for c in out.columns]

@@ -4,7 +4,8 @@ torch-tb-profiler, TensorBoard's trace plugin, is deprecated upstream; PyTorch p
 HTA (``pip install holistictraceanalysis``, the ``hta`` extra) for the numbers and to Perfetto
 (https://ui.perfetto.dev) for the timeline. HTA's temporal breakdown (idle / compute /
 non-compute share of the GPU's time) and kernel breakdown (time per kernel and per kernel type)
-replace the figures the page used to compute by hand from the profiler's key averages.
+are the page's GPU figures wherever a trace has them; the profiler's key averages are the
+fallback.
 
 HTA is imported lazily, inside ``analyse``: the reports package stays importable without it and
 without torch (HTA itself needs no torch; tests/test_no_torch.py guards the rest). A CPU-only
@@ -17,11 +18,13 @@ import contextlib
 import io
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from . import safe_paths
 from .load import is_missing
 
 TRACE_SUFFIXES = (".pt.trace.json.gz", ".pt.trace.json")
@@ -55,11 +58,19 @@ def hta_missing() -> str | None:
     return None
 
 
-def trace_files(trace_dir) -> list[Path]:
-    """The profiler's trace files under a case's trace folder, oldest name first."""
-    if not isinstance(trace_dir, str) or not trace_dir or not Path(trace_dir).is_dir():
+def trace_files(row) -> list[Path]:
+    """The profiler's trace files of one record, sorted by name.
+
+    Found by the results layout (``traces/<run>/<case>/`` inside the run's results folder,
+    reports/safe_paths.py), never at the record's own ``trace_dir``: a record is input, and a
+    ``trace_dir`` of ``/`` would have HTA's caller walk the whole filesystem. The listing is
+    bounded (safe_paths.MAX_TRACE_ENTRIES, MAX_TRACE_DEPTH) and follows no symlink out.
+    """
+    folder, root = safe_paths.trace_folder(row), safe_paths.results_root(row)
+    if folder is None or root is None:
         return []
-    return sorted(f for f in Path(trace_dir).rglob("*") if f.name.endswith(TRACE_SUFFIXES))
+    # safe_paths also lists plain .json.gz; HTA reads only the profiler's own trace files.
+    return [f for f in safe_paths.trace_files(folder, root) if f.name.endswith(TRACE_SUFFIXES)]
 
 
 def analyse(trace_file: str | os.PathLike) -> tuple[dict, list[dict], list[dict]]:
@@ -74,7 +85,10 @@ def analyse(trace_file: str | os.PathLike) -> tuple[dict, list[dict], list[dict]
     path = Path(trace_file).resolve()
     # HTA logs each parse at INFO and prints progress; a page build should stay quiet.
     logging.getLogger("hta").setLevel(logging.WARNING)
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    # HTA 0.5 uses pandas' deprecated inplace=; its warnings are not the page's to show.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         analysis = TraceAnalysis(trace_files={0: str(path)}, trace_dir=str(path.parent),
                                  include_last_profiler_step=True)
         temporal = analysis.get_temporal_breakdown(visualize=False)
@@ -112,7 +126,7 @@ def breakdowns(df: pd.DataFrame) -> tuple[list[Breakdown], str | None]:
         return [], missing
     out = []
     for (run, case), g in gpu.groupby(["run", "case"], sort=False):  # first repeat with a trace
-        files = next((fs for fs in map(trace_files, g["trace_dir"]) if fs), [])
+        files = next((fs for fs in (trace_files(r) for _, r in g.iterrows()) if fs), [])
         b = Breakdown(str(run), str(case), str(files[0]) if files else None)
         if not files:
             b.skipped = "no trace file recorded"
@@ -123,3 +137,10 @@ def breakdowns(df: pd.DataFrame) -> tuple[list[Breakdown], str | None]:
                 b.skipped = f"HTA could not read the trace: {type(e).__name__}: {e}"
         out.append(b)
     return out, None
+
+
+def hta_busy(rows: list[Breakdown]) -> dict[tuple[str, str], float]:
+    """(run, case) -> the GPU's busy share (0..1) by HTA: 1 minus its idle share, for the cases
+    table's "GPU busy" column; cases HTA skipped are left out (the table keeps the profiler's
+    own figure for them)."""
+    return {(b.run, b.case): 1 - b.temporal["idle_pct"] / 100 for b in rows if b.temporal}

@@ -11,14 +11,33 @@ import pytest
 
 from cnnbench.bench.tests.common import REPO
 
-TINY = ["-k", "seed003_lenet_dropout", "--dataset", "synthetic", "--epochs", "1",
-        "--limit-train", "128", "--val-size", "64", "--no-torch-profile", "--no-artifacts",
-        "--device", "cpu"]
+TINY = [
+    "-k",
+    "seed003_lenet_dropout",
+    "--dataset",
+    "synthetic",
+    "--epochs",
+    "1",
+    "--limit-train",
+    "128",
+    "--val-size",
+    "64",
+    "--no-torch-profile",
+    "--no-artifacts",
+    "--device",
+    "cpu",
+]
 
 
 def _pytest(cwd, *args, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 @pytest.fixture
@@ -41,10 +60,18 @@ def test_help_works_in_the_checkout():
 @pytest.mark.slow
 def test_save_json_group_histogram_then_compare_and_compare_fail(tmp_path, bench_env):
     storage = f"file://{tmp_path / 'storage'}"
-    first = _pytest(tmp_path, str(REPO / "bench" / "test_archs.py"), *TINY, "--benchmark-storage", storage,
-                    "--benchmark-save=a", f"--benchmark-json={tmp_path / 'a.json'}",
-                    "--benchmark-group-by=param:arch",
-                    f"--benchmark-histogram={tmp_path / 'hist'}", env=bench_env)
+    first = _pytest(
+        tmp_path,
+        str(REPO / "bench" / "test_archs.py"),
+        *TINY,
+        "--benchmark-storage",
+        storage,
+        "--benchmark-save=a",
+        f"--benchmark-json={tmp_path / 'a.json'}",
+        "--benchmark-group-by=param:arch",
+        f"--benchmark-histogram={tmp_path / 'hist'}",
+        env=bench_env,
+    )
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     (bench,) = json.loads((tmp_path / "a.json").read_text())["benchmarks"]
     assert bench["params"]["arch"] == "seed003_lenet_dropout"
@@ -53,8 +80,15 @@ def test_save_json_group_histogram_then_compare_and_compare_fail(tmp_path, bench
     saved = list((tmp_path / "storage").rglob("0001_a.json"))
     assert saved, "nothing saved"
 
-    second = _pytest(tmp_path, str(REPO / "bench" / "test_archs.py"), *TINY, "--benchmark-storage", storage,
-                     "--benchmark-compare", "--benchmark-compare-fail=mean:1000%", env=bench_env)
+    second = _pytest(
+        tmp_path,
+        str(REPO / "bench" / "test_archs.py"),
+        *TINY,
+        "--benchmark-storage",
+        storage,
+        "--benchmark-compare",
+        "--benchmark-compare-fail=mean:1000%",
+        env=bench_env,
+    )
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "0001_a" in second.stdout
-

@@ -12,7 +12,7 @@ from cnnbench.reports.tests.no_torch import BLOCK_TORCH
 RUNS = REPO / "reports" / "tests" / "fixtures" / "cpu_run.jsonl"
 
 # Run bench.cli with torch unimportable: `import torch` raises ImportError.
-NO_TORCH = BLOCK_TORCH + "from bench.cli import main; sys.exit(main(sys.argv[1:]))"
+NO_TORCH = BLOCK_TORCH + "from cnnbench.bench.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _no_torch(*args):
@@ -59,3 +59,28 @@ def test_help_lists_every_command_and_unknown_ones_are_refused(capsys):
     assert "unknown command 'bogus'" in capsys.readouterr().err
     for name in cli.COMMANDS:  # every subcommand's own --help works and exits 0
         assert cli.main([name, "--help"]) == 0, name
+
+
+def test_usage_names_the_cnnbench_subcommand_and_every_option_has_help(capsys):
+    import re
+
+    for name in cli.COMMANDS:
+        assert cli.main([name, "--help"]) == 0, name
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: cnnbench {name}"), out[:80]
+        # An option without help is a line of its own that no deeper-indented help line follows
+        # (argparse puts a long option's help on the next line, indented to column 24).
+        lines = out.splitlines() + [""]
+        option = r"\s+-{1,2}[\w-]+( [A-Z_.]+)?(, --[\w-]+( [A-Z_.]+)?)?"
+        bare = [line for line, after in zip(lines, lines[1:], strict=False)
+                if re.fullmatch(option, line) and not after.startswith(" " * 10)]
+        assert not bare, (name, bare)
+    assert cli.main(["run", "--help"]) == 0
+    assert "pytest -p cnnbench.bench.plugin --help" in " ".join(capsys.readouterr().out.split())
+
+
+def test_version(capsys):
+    from cnnbench import __version__
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"cnnbench {__version__}" != "cnnbench 0+unknown"

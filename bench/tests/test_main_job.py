@@ -1,16 +1,12 @@
 """The main job's choices, without running the suite (the nightly test runs it for real)."""
 
-import subprocess
-from types import SimpleNamespace
-
-import bench.__main__ as main_job
+import cnnbench.bench.__main__ as main_job
 
 
 def test_auto_profile_is_quick_without_a_gpu_and_says_so(monkeypatch, tmp_path, capsys):
     calls, reports = [], []
     monkeypatch.setattr(main_job, "cuda_available", lambda: False)
-    monkeypatch.setattr(subprocess, "run",
-                        lambda cmd, **kw: calls.append(cmd) or SimpleNamespace(returncode=0))
+    monkeypatch.setattr(main_job.child, "run", lambda cmd, **kw: calls.append(cmd) or (0, []))
     monkeypatch.setattr(main_job, "build_page",
                         lambda files, out, **kw: reports.append((files, out)) or out)
     assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 0
@@ -25,7 +21,7 @@ def test_auto_profile_is_quick_without_a_gpu_and_says_so(monkeypatch, tmp_path, 
 
 def test_failed_cases_still_get_a_report_and_a_nonzero_exit(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(main_job, "cuda_available", lambda: True)
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: SimpleNamespace(returncode=1))
+    monkeypatch.setattr(main_job.child, "run", lambda cmd, **kw: (1, []))
     monkeypatch.setattr(main_job, "build_page", lambda files, out, **kw: out)
     assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
@@ -35,6 +31,6 @@ def test_failed_cases_still_get_a_report_and_a_nonzero_exit(monkeypatch, tmp_pat
 
 def test_a_run_with_no_records_says_the_report_could_not_be_built(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(main_job, "cuda_available", lambda: False)
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: SimpleNamespace(returncode=1))
-    assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 2
+    monkeypatch.setattr(main_job.child, "run", lambda cmd, **kw: (1, []))
+    assert main_job.main(["--name", "t", "--results-dir", str(tmp_path)]) == 3  # never 1
     assert "could not be built" in capsys.readouterr().err

@@ -29,13 +29,13 @@ def test_every_run_option_is_a_runconfig_field_by_name(pytestconfig):
     """The options reach RunConfig by their dest; a renamed field would silently drop one."""
     ours = {a.dest for a in pytestconfig._parser.getgroup(GROUP).options}
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    not_config = {"archs", "repeats", "shard"}
+    not_config = {"archs", "repeats", "shard", "control", "order_seed"}
     assert ours - not_config <= fields, ours - not_config - fields
     assert set(AXES) <= ours and "torch_profile" in ours and "profile" not in ours
 
 
 def test_no_option_of_ours_takes_dest_profile():
-    """pytest-profiling's ``--profile`` (dest ``profile``) must load beside cnnbench (issue 16):
+    """pytest-profiling's ``--profile`` (dest ``profile``) must load beside cnnbench:
     argparse refuses a second option with a used dest. The plugin's options alone, installs
     nothing."""
     from _pytest.config.argparsing import Parser
@@ -54,13 +54,14 @@ def _pytest_outside_the_repo(tmp_path, env, *args):
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_installed_plugin_brings_its_options_and_markers_outside_the_repo(tmp_path, bench_env):
-    """The ``pytest11`` entry point: a project with no cnnbench conftest and no ini markers
-    still gets ``--epochs`` and the ``seed`` marker, under --strict-markers."""
+def test_plugin_by_name_brings_its_options_and_markers_outside_the_repo(tmp_path, bench_env):
+    """``-p cnnbench.bench.plugin``: a project with no cnnbench conftest and no ini markers
+    gets ``--epochs`` and the ``seed`` marker, under --strict-markers."""
     (tmp_path / "test_user.py").write_text(
         "import pytest\n\n\n@pytest.mark.seed\ndef test_x(pytestconfig):\n"
         "    assert pytestconfig.getoption('epochs') == 3\n")
-    proc = _pytest_outside_the_repo(tmp_path, bench_env, "--strict-markers", "--epochs", "3",
+    proc = _pytest_outside_the_repo(tmp_path, bench_env, "-p", "cnnbench.bench.plugin",
+                                    "--strict-markers", "--epochs", "3",
                                     "-W", "error::pytest.PytestUnknownMarkWarning",
                                     "test_user.py")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -68,9 +69,9 @@ def test_installed_plugin_brings_its_options_and_markers_outside_the_repo(tmp_pa
 
 
 def test_cases_collect_by_pyargs_with_their_grouping_parameters(tmp_path, bench_env):
-    """``pytest --pyargs bench.test_archs`` from elsewhere: the entry point and bench/conftest.py
-    both in play, the plugin registered once (twice would stop on a duplicate option)."""
-    proc = _pytest_outside_the_repo(tmp_path, bench_env, "--pyargs", "bench.test_archs",
+    """``pytest -p cnnbench.bench.plugin --pyargs cnnbench.bench.test_archs`` from elsewhere."""
+    proc = _pytest_outside_the_repo(tmp_path, bench_env, "-p", "cnnbench.bench.plugin",
+                                    "--pyargs", "cnnbench.bench.test_archs",
                                     "--collect-only", "-q", "-k", "seed003",
                                     "--dataset", "synthetic", "--amp", "off,bf16")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -116,7 +117,7 @@ def test_bad_command_lines_are_one_usage_error_before_any_case(args, message, be
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     results = tmp_path / "results"
     # Without --collect-only: were a check missing, the case would really run (1 tiny epoch).
-    # bench/test_archs.py, not bench/: the same plugin (bench/conftest.py), without importing
+    # bench/test_archs.py, not bench/: the same plugin (the root conftest.py), without importing
     # every unit-test module when a data check needs collection.
     proc = subprocess.run([sys.executable, "-m", "pytest", "bench/test_archs.py", "-q", "-p",
                            "no:cacheprovider", "--device", "cpu", "--dataset", "synthetic",

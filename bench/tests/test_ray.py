@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import ray  # in the dev extra: CI runs these tests, never skips them
 
-import bench.__main__ as main_job
+import cnnbench.bench.__main__ as main_job
 from cnnbench.bench import ray_executor
-from cnnbench.record import append_jsonl, read_jsonl
+from cnnbench.record import ARTIFACTS_DIR, TRACES_DIR, append_jsonl, read_jsonl
 from cnnbench.reports.load import load_runs
 
 # Two tiny cases on synthetic data: what is compared is the shape of the output, not accuracy.
@@ -54,11 +54,17 @@ def test_ray_records_match_the_local_executors(both_runs):
     for r in remote:
         assert set(r) == set(local[0]) | RAY_FIELDS
         assert r["ray_node_id"] and r["hostname"] and r["run_id"] == "ray"
-        # The task's pictures and traces were brought home and the record points at them.
+        # The task's pictures and traces were brought home into the run's layout, and the
+        # record names them relative to the results folder (bench/runner.py's _stored: the
+        # reports find files by the layout, and a moved results folder stays whole).
+        home, case = both_runs["ray"], r["case_id"]
         for key in ("kernels_image", "feature_maps_image"):
-            assert Path(r[key]).is_file() and both_runs["ray"] in Path(r[key]).parents
-        assert Path(r["trace_dir"]).is_dir() and both_runs["ray"] in Path(r["trace_dir"]).parents
-        assert all(Path(f).is_file() for f in r["trace_files"])
+            assert not Path(r[key]).is_absolute() and (home / r[key]).is_file()
+            assert Path(r[key]).parts[:3] == (ARTIFACTS_DIR, "ray", case)
+        assert not Path(r["trace_dir"]).is_absolute() and (home / r["trace_dir"]).is_dir()
+        assert Path(r["trace_dir"]).parts == (TRACES_DIR, "ray", case)
+        assert r["trace_files"] and all(not Path(f).is_absolute() and (home / f).is_file()
+                                        for f in r["trace_files"])
 
 
 def test_ray_saves_one_benchmark_json_like_the_local_run(both_runs):
@@ -69,7 +75,7 @@ def test_ray_saves_one_benchmark_json_like_the_local_run(both_runs):
     for b in remote["benchmarks"]:
         lb = local["benchmarks"][0]
         assert set(b) == set(lb) and set(b["stats"]) == set(lb["stats"])
-        assert set(b["extra_info"]) == set(lb["extra_info"]) | RAY_FIELDS
+        assert set(b["extra_info"]) == set(lb["extra_info"]) | RAY_FIELDS | {"hostname"}
         assert b["stats"]["rounds"] == 1  # the one timed epoch
 
 

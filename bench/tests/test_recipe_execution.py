@@ -16,16 +16,17 @@ seconds on a CPU; the studies' "dataset" normalization is checked on Fashion-MNI
 """
 
 import inspect
+from dataclasses import replace
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from cnnbench import data, models
 from cnnbench.bench.config import RunConfig
-from cnnbench.bench.plan import case_seed
+from cnnbench.bench.plan import case_seed, plan
 from cnnbench.bench.plugin import BenchSession
 from cnnbench.bench.runner import Runner
+from cnnbench.bench.training import make_optimizer
 
 SYNTHETIC = (0.5, 0.2898)  # the synthetic dataset's own mean/std (data/registry.py)
 TO_TENSOR = (0.0, 1.0)
@@ -74,15 +75,34 @@ class Ran:
         return (x.double() * std + mean) * 255
 
 
-@pytest.fixture(scope="module", params=sorted(STUDIES))
-def ran(request, tmp_path_factory):
-    r = Ran(request.param, seed_cfg(tmp_path_factory.mktemp("exec")))
-    yield request.param, r
-    r.runner.release()
+@pytest.mark.parametrize("arch", sorted(STUDIES))
+def test_the_runner_carries_out_the_studys_recipe(tmp_path, arch):
+    # One test per study, checking each fact in turn on one trained case: `make mutate` runs,
+    # for each mutant, the tests that called the mutated function, and the plan, the recipe
+    # and the optimizer are made while the case is set up, so every check of them must be in
+    # the test that sets it up (a module-scoped fixture would credit the first test only).
+    r = Ran(arch, seed_cfg(tmp_path))
+    try:
+        for check in (check_plan, check_normalization, check_optimizer,
+                      check_training_step_loss, check_evaluation, check_start_from_seed):
+            check(arch, r)
+    finally:
+        r.runner.release()
 
 
-def test_the_first_training_batch_is_normalized_as_the_study_did(ran):
-    arch, r = ran
+def check_plan(arch: str, r: Ran) -> None:
+    """The plan trains the study's recipe with the command line's one override (1 epoch), on
+    the whole training split (no study held out a validation split), eagerly on the CPU."""
+    p = r.runner.plan
+    assert p.recipe == replace(models.get_spec(arch).recipe, epochs=1)
+    assert (p.val_size, p.mode, p.mode_fallback_reason, p.device_type) == (0, "eager", None,
+                                                                            "cpu")
+    # seed003 alone drops the last, incomplete batch (60,000 = 937 x 64 + 32).
+    assert p.recipe.drop_last == arch.startswith("seed003")
+
+
+def check_normalization(arch: str, r: Ran) -> None:
+    """The first training batch is normalized as the study did."""
     mean, std = STUDIES[arch][2]
     x = r.inputs[0]
     assert x.shape[1:] == (1, 28, 28) and x.dtype == torch.float32
@@ -127,8 +147,8 @@ def _pytorch_defaults(cls) -> dict:
     return {k: p.default for k, p in inspect.signature(cls).parameters.items() if k != "params"}
 
 
-def test_the_optimizer_is_pytorchs_defaults_plus_the_studys_arguments(ran):
-    arch, r = ran
+def check_optimizer(arch: str, r: Ran) -> None:
+    """The optimizer is PyTorch's defaults plus the study's own arguments."""
     cls, given, *_ = STUDIES[arch]
     opt = r.runner.training.optimizer
     assert type(opt) is cls and len(opt.param_groups) == 1
@@ -150,17 +170,23 @@ def _formula(kind: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return -picked.gather(1, y[:, None]).squeeze(1)
 
 
-def test_the_training_step_loss_is_the_studys_formula(ran):
-    arch, r = ran
+def check_training_step_loss(arch: str, r: Ran) -> None:
+    """The training step's loss is the study's formula."""
     kind = STUDIES[arch][3]
     x = r.inputs[0]
     y = torch.arange(len(x)) % 10
+    params = list(r.model.parameters())
     torch.manual_seed(7)  # the same dropout mask (seed003) for both forwards
-    with torch.no_grad():
-        out = r.model(x)
+    out = r.model(x)
+    want = _formula(kind, out, y).mean()
+    grads = torch.autograd.grad(want, params)
+    out, want = out.detach(), want.detach()
+    for p in params:  # a stale gradient, which the step must replace, not add to
+        p.grad = torch.full_like(p, 1e3)
     torch.manual_seed(7)
     stats = r.runner._train_step(r.runner.training, x, y)
-    want = _formula(kind, out, y).mean()
+    for p, g in zip(params, grads, strict=True):  # float32 noise is ~1e-7; stale adds 1e3
+        torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-5)
     if arch.startswith("seed003"):  # [loss, fraction of the batch right] per step
         assert stats[1].item() == pytest.approx((out.argmax(1) == y).float().mean().item())
         stats = stats[0]
@@ -168,8 +194,8 @@ def test_the_training_step_loss_is_the_studys_formula(ran):
     assert kind != "nll_p" or -1 <= stats.item() < 0  # the bug's loss: minus a probability
 
 
-def test_evaluation_scores_in_eval_mode_with_the_same_loss(ran):
-    arch, r = ran
+def check_evaluation(arch: str, r: Ran) -> None:
+    """Evaluation scores in eval mode, with the same loss."""
     kind = STUDIES[arch][3]
     x = r.inputs[0]
     y, cut = torch.arange(len(x)) % 10, len(x) // 3  # uneven batches: 3 + 7, 21 + 43
@@ -193,8 +219,8 @@ def test_evaluation_scores_in_eval_mode_with_the_same_loss(ran):
     assert acc == (want.argmax(1) == y).sum().item() / len(x)
 
 
-def test_the_measured_model_starts_from_the_cases_seed(ran):
-    arch, r = ran
+def check_start_from_seed(arch: str, r: Ran) -> None:
+    """The measured model started from the case's seed."""
     torch.manual_seed(STUDIES[arch][4])
     fresh = models.build(r.runner.plan.spec)
     for got, want in zip(r.initial, fresh.parameters(), strict=True):
@@ -222,3 +248,41 @@ def test_the_plugin_gives_each_case_its_seed(tmp_path, recipe, seed, want):
         got.setdefault(case.arch, []).append(case.config.seed)
         assert case.config.repeat == got[case.arch].index(case.config.seed)
     assert got == want
+
+
+@pytest.mark.parametrize("recipe,val_size,want", [
+    # The uniform recipe holds out a validation split: --val-size, else the dataset's (256 for
+    # the synthetic set); a study's recipe trains on everything.
+    ("uniform", None, 256), ("uniform", 100, 100), ("seed", 100, 0)])
+def test_the_plan_holds_out_a_validation_split_only_for_the_uniform_recipe(tmp_path, recipe,
+                                                                         val_size, want):
+    cfg = seed_cfg(tmp_path, recipe=recipe, val_size=val_size, epochs=None, batch_size=32,
+                   lr=0.5)
+    p = plan("seed000_net0", cfg)
+    assert p.val_size == want
+    base = models.UNIFORM_RECIPE if recipe == "uniform" else models.get_spec("seed000_net0").recipe
+    assert p.recipe == replace(base, batch_size=32, lr=0.5)  # no --epochs: the recipe's own
+
+
+@pytest.mark.parametrize("device,precision,mode,reason", [
+    ("cuda", "fp32", "graphs", None),
+    ("cuda", "fp16", "eager", "fp16 needs a GradScaler"),
+    ("cpu", "fp32", "eager", "CUDA graphs need a CUDA device"),
+])
+def test_the_plan_falls_back_from_graphs_and_drops_the_last_batch_for_them(
+        tmp_path, device, precision, mode, reason):
+    # No torch work: the plan is decided for a device type without one.
+    p = plan("seed000_net0", seed_cfg(tmp_path, mode="graphs", precision=precision), device)
+    assert (p.mode, p.device_type) == (mode, device)
+    assert (p.mode_fallback_reason or "").startswith(reason or "")
+    assert (reason is None) == (p.mode_fallback_reason is None)
+    # A graph replays fixed shapes, so its epochs drop the last, smaller batch.
+    assert p.recipe.drop_last == (mode == "graphs")
+
+
+def test_an_unknown_optimizer_is_refused_by_name():
+    class NotARecipe:  # Recipe itself refuses the name; this reaches the runner's own check
+        optimizer, lr, momentum = "rmsprop", 0.01, 0.0
+
+    with pytest.raises(ValueError, match="^unknown optimizer 'rmsprop'$"):
+        make_optimizer(NotARecipe, [torch.zeros(1, requires_grad=True)], "eager")

@@ -56,7 +56,7 @@ def test_unknown_keys_are_kept_and_bad_records_are_refused():
         records.pick(records.Data, {"bogus": 1}, strict=True)
 
 
-# ---- the JSONL file under faults (issue 13, item 3) ------------------------------------------
+# ---- the JSONL file under faults ------------------------------------------
 
 _FSIZE_CHILD = """
 import json, resource, signal, sys
@@ -90,7 +90,7 @@ def test_a_torn_write_raises_and_the_next_record_is_still_read(tmp_path):
 
 
 def test_a_record_glued_onto_a_torn_line_is_recovered(tmp_path):
-    # What the writer before issue 13 left: the next record on the torn record's line.
+    # What a writer that was killed mid-line leaves: the next record on the torn record's line.
     path = tmp_path / "run.jsonl"
     path.write_text('{"case_id": "a"}\n{"case_id": "torn", "pad": {"x": 1'
                     '{"case_id": "b", "nested": {"k": 2}}\n{"case_id": "c"}\n')
@@ -99,7 +99,7 @@ def test_a_record_glued_onto_a_torn_line_is_recovered(tmp_path):
     assert records.read_jsonl(path) == []
 
 
-# ---- paths in the record (issue 13, item 2) --------------------------------------------------
+# ---- paths in the record --------------------------------------------------
 
 def test_paths_resolve_after_a_run_with_a_relative_results_dir(tmp_path, bench_env):
     """``--results-dir results`` from another folder: the report finds every picture, trace
@@ -124,3 +124,18 @@ def test_paths_resolve_after_a_run_with_a_relative_results_dir(tmp_path, bench_e
         assert len(paths) > 4  # every kind present, with at least one trace file
         for p in paths:
             assert records.Path(p).exists(), p
+
+
+def test_per_image_correctness_loads_when_absent_and_is_bounded():
+    """Outcome.test_correct (base64 bits): old records load without it; a value that
+    is not base64, or longer than MAX_CORRECT_IMAGES images take, is refused."""
+    assert from_json({"arch": "a"}).outcome.test_correct is None
+    bits = records.pack_correct([i % 3 != 0 for i in range(10_000)])
+    assert len(bits) == 1668  # 1,250 bytes for 10,000 images
+    assert to_json(from_json({"arch": "a", "test_correct": bits}))["test_correct"] == bits
+    assert records.pack_correct([True] * (records.MAX_CORRECT_IMAGES + 1)) is None
+    longest = records.pack_correct([True] * records.MAX_CORRECT_IMAGES)
+    from_json({"arch": "a", "test_correct": longest})
+    for bad in ("abc", "a!bc", longest + "AAAA"):
+        with pytest.raises(RecordError, match="test_correct"):
+            from_json({"arch": "a", "test_correct": bad})

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnbench.bench import profiling
+from cnnbench.bench import profiling, training
 from cnnbench.bench.config import RunConfig, parse_precision
 from cnnbench.bench.plan import plan
 from cnnbench.bench.runner import Runner
@@ -55,13 +55,13 @@ def test_faithful_bug_loss_is_minus_the_probability_of_the_right_class(tmp_path)
     class scores -1.0 (the study's final loss) and a uniform guess -0.1, where cross-entropy on
     the same outputs would be positive. Training to -0.9 takes the study's full 3 epochs on
     60,000 images, too long for CI, so the loss itself is pinned here."""
-    runner = Runner("seed001_lab4_maxpool_softmax_nll", cfg(tmp_path, limit_train=200))
-    runner.plan = plan("seed001_lab4_maxpool_softmax_nll", runner.cfg)
+    kind = plan("seed001_lab4_maxpool_softmax_nll", cfg(tmp_path)).recipe.loss
+    assert kind == "nll_on_softmax"
     y = torch.tensor([3, 7])
     sure = torch.nn.functional.one_hot(y, 10).float()  # the softmax head's saturated output
     guess = torch.full((2, 10), 0.1)
-    assert runner._loss(sure, y).item() == pytest.approx(-1.0)
-    assert runner._loss(guess, y).item() == pytest.approx(-0.1)
+    assert training.loss(kind, sure, y).item() == pytest.approx(-1.0)
+    assert training.loss(kind, guess, y).item() == pytest.approx(-0.1)
 
 
 def _first_conv(model):
@@ -166,10 +166,10 @@ def test_profiler_window_writes_a_trace_and_a_summary_on_cpu(tmp_path):
 
 def test_artifacts_are_written(tmp_path):
     r = run("seed000_net0", tmp_path, epochs=1, artifacts=True, save_checkpoint=True)
+    # Stored relative to the results folder: the reports find them by the layout.
     for key in ("kernels_image", "feature_maps_image", "checkpoint"):
-        path = Path(r[key])
-        assert path.is_relative_to(tmp_path) and path.exists(), r[key]
-    state = torch.load(r["checkpoint"], weights_only=True)
+        assert not Path(r[key]).is_absolute() and (tmp_path / r[key]).is_file(), r[key]
+    state = torch.load(tmp_path / r["checkpoint"], weights_only=True)
     assert state["conv1.weight"].shape == (20, 1, 5, 5)
 
 
@@ -200,7 +200,7 @@ def test_config_rejects_bad_values():
 
 
 def test_host_timer_and_percentiles():
-    t = HostTimer(3)
+    t = HostTimer()
     t.start()
     for _ in range(3):
         t.step()
@@ -240,3 +240,19 @@ def test_profiling_module_summary_without_gpu(tmp_path):
     out = profiling.run_window(lambda: model(x).sum().backward(), torch.device("cpu"),
                                tmp_path, "w", wait=0, warmup=1, active=2)
     assert out["gpu_busy_fraction"] is None and out["trace_files"]
+
+
+@pytest.mark.parametrize("recipe", ["uniform", "seed"])  # test split scored apart, or last
+def test_the_record_says_which_test_images_were_right(tmp_path, recipe):
+    """Outcome.test_correct: one bit per test image, in loader order, agreeing with
+    test_accuracy (the reports pair two nets on the same images with it)."""
+    import base64
+
+    r = run("seed000_net4", tmp_path, epochs=1, recipe=recipe)
+    assert r["status"] == "ok", r["error"]
+    raw = base64.b64decode(r["test_correct"], validate=True)
+    n = r["test_size"]
+    assert len(raw) == -(-n // 8)
+    right = sum(bin(b).count("1") for b in raw)
+    assert right == round(r["test_accuracy"] * n)
+    assert r["epoch_time_median_s"] == sorted(r["epoch_times_s"])[0]  # one epoch: its time

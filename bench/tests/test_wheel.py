@@ -119,7 +119,8 @@ def test_the_plugin_asked_for_by_name_is_inert_in_a_session_without_cases(venv, 
     """`-p cnnbench.bench.plugin` where no case is collected: no torch, no parametrized
     fixture, pytest-benchmark's own xdist rule untouched, --help fine."""
     files = {k: v for k, v in UNRELATED.items() if k != "conftest.py"}
-    files["conftest.py"] = "import pytest\n\n@pytest.fixture\ndef case():\n    return 'their case'\n"
+    files["conftest.py"] = ("import pytest\n\n@pytest.fixture\ndef case():\n"
+                            "    return 'their case'\n")
     files["test_theirs.py"] = UNRELATED["test_theirs.py"].replace(
         'assert pytestconfig.getoption("--device") == "toaster"', "")
     project = _write(tmp_path / "theirs", files)
@@ -147,3 +148,18 @@ def test_two_runs_save_and_compare_from_the_installed_package(venv, tmp_path):
     assert "0001_a" in second.stdout  # the comparison table names the saved run
     (bench,) = json.loads((tmp_path / "b.json").read_text())["benchmarks"]
     assert bench["params"]["arch"] == "seed003_lenet_dropout"
+
+
+def test_ray_ships_the_cnnbench_package_alone(tmp_path):
+    """What `cnnbench run --executor ray` uploads (py_modules): the package as a wheel lays it
+    out, without tests or caches, whether cnnbench is editable (four folders) or a wheel."""
+    from cnnbench.bench.ray_executor import stage_package
+
+    root = stage_package(tmp_path)
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    for needed in ("__init__.py", "record.py", "bench/test_archs.py", "bench/plugin.py",
+                   "models/seeds.py", "data/loaders.py", "reports/templates/report.html.j2"):
+        assert needed in files, needed
+    assert not [f for f in files if "/tests/" in f or f.startswith("tests/")]
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    assert sum((root / f).stat().st_size for f in files) < 4 * 2**20  # not an environment

@@ -13,7 +13,7 @@ def test_nightly_workflow():
     job = doc["jobs"]["bench"]
     assert "self-hosted" in job["runs-on"] and "gpu" in job["runs-on"]
     runs = " ".join(step.get("run", "") for step in job["steps"])
-    assert "make setup" in runs and "python -m bench.nightly" in runs
+    assert "make setup" in runs and ".venv/bin/cnnbench nightly" in runs
     upload = next(s for s in job["steps"]
                   if s.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and "history.html" in upload["with"]["path"]

@@ -138,7 +138,7 @@ def test_all_missing_lists_every_place(tmp_path, monkeypatch, isolated):
 ])
 def test_explicit_data_dir_never_falls_back(tmp_path, monkeypatch, isolated, state, expected):
     """A --data-dir without the files is an error naming it, even with a good copy elsewhere
-    (issue 13 item 8: it was silently replaced by the system copy)."""
+    (it was silently replaced by the system copy)."""
     dirs = _four_places(tmp_path, monkeypatch)
     arg = tmp_path / "given"
     if state == "file":

@@ -25,7 +25,7 @@ def test_unknown_name_is_a_clean_error(capsys):
 
 
 def test_module_entry_point_runs():
-    out = subprocess.run([sys.executable, "-m", "models", "list", "grid_d1_k3_s1_*"],
+    out = subprocess.run([sys.executable, "-m", "cnnbench.models", "list", "grid_d1_k3_s1_*"],
                          capture_output=True, text=True, check=True).stdout
     assert "grid_d1_k3_s1_same_max_w32" in out
 
@@ -58,3 +58,16 @@ def test_show_says_a_grid_net_trains_the_uniform_way(capsys):
     assert "(the uniform one): sgd lr 0.01, momentum 0.9" in out
     assert "validation split held out: yes; evaluation: val split after every epoch" in out
     assert "Reported by the study" not in out
+
+
+def test_show_names_the_seed_and_the_deviations(capsys):
+    assert main(["show", "seed003_lenet_dropout"]) == 0
+    out = capsys.readouterr().out
+    assert "random seed 0 (unless --seed is given" in out
+    assert "deviation: the text contradicts the code: it says the last conv gives 4x4x20" in out
+    assert main(["show", "seed000_net4"]) == 0
+    out = capsys.readouterr().out
+    assert "random seed 42" in out and "deviation: timing scope differs" in out
+    assert main(["show", "seed002_conv7"]) == 0
+    out = capsys.readouterr().out
+    assert "random seed 1" in out and "deviation" not in out

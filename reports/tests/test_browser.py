@@ -116,3 +116,87 @@ def test_accuracy_sits_beside_epoch_time_at_1400px(page):
     assert seen["acc"] == "in-view" and seen["time"] == "in-view", seen
     # The architecture's details wait behind the toggle, and the toggle brings them back.
     assert seen["kernels"] == "hidden" and seen["kernels_after_toggle"] != "hidden", seen
+
+
+# ---------------------------------------------------------------- the answer at a glance
+
+# Appended to a copy of the page: where the verdicts, the forest and Pareto plots sit in the
+# window, whether the page overflows sideways, and how tall a Pareto tick label is drawn.
+FIRST_SCREEN = """<script>
+(function () {
+  function box(sel) {
+    var el = document.querySelector(sel);
+    if (!el) return null;
+    var r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+  }
+  var label = document.querySelector("#plot-pareto svg text");
+  var out = {width: window.innerWidth, height: window.innerHeight,
+             verdicts: box("#verdicts"), forest: box("#plot-forest"), pareto: box("#plot-pareto"),
+             overflow: document.documentElement.scrollWidth - window.innerWidth,
+             label_px: label ? label.getBoundingClientRect().height : 0,
+             media: Array.prototype.some.call(document.styleSheets[0].cssRules,
+                                              function (r) { return r.type === 4; })};
+  if (window.parent !== window) window.parent.postMessage(JSON.stringify(out), "*");
+  document.documentElement.setAttribute("data-first-screen", JSON.stringify(out));
+})();
+</script>"""
+# Headless Chromium will not make a window narrower than 500 px, so the phone is an iframe of
+# the phone's size; the page inside posts its measures up to this one.
+PHONE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe src="{src}" width="{w}" height="{h}" style="border:0"></iframe>
+<script>window.addEventListener("message", function (e) {{
+  document.documentElement.setAttribute("data-first-screen", e.data); }});</script>
+</body></html>"""
+
+
+def _first_screen(page, width, height):
+    path, tmp = page
+    probe = tmp / f"first-{width}.html"
+    probe.write_text(path.read_text().replace("</body>", FIRST_SCREEN + "</body>"))
+    window = f"--window-size={width},{height}"
+    if width < 500:
+        frame = tmp / f"phone-{width}.html"
+        frame.write_text(PHONE.format(src=probe.name, w=width, h=height))
+        probe, window = frame, f"--window-size=800,{height + 100}"
+    res = _chromium(tmp, window, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    m = re.search(r'data-first-screen="([^"]+)"', res.stdout)
+    assert m, "the measuring script did not run"
+    seen = json.loads(m.group(1).replace("&quot;", '"'))
+    assert seen["width"] == width, seen
+    return seen
+
+
+def test_first_screen_at_1400_shows_verdicts_forest_and_pareto(page):
+    """The first screen was a 25-field conditions grid; the answers came a screen later."""
+    seen = _first_screen(page, 1400, 900)
+    for key in ("verdicts", "forest", "pareto"):
+        assert seen[key] and seen[key]["top"] >= 0 and seen[key]["top"] < seen["height"], seen
+        assert seen[key]["right"] <= seen["width"], seen
+    assert seen["verdicts"]["bottom"] <= seen["height"], seen
+    assert seen["overflow"] <= 0, seen
+
+
+def test_phone_shows_verdicts_first_and_nothing_runs_off_the_side(page):
+    """At 390 px the conditions filled 1,600 px before the first finding, and there was no
+    @media rule; tables and plots must scroll inside their own boxes, not the page."""
+    seen = _first_screen(page, 390, 844)
+    assert seen["media"], "no @media rule"
+    assert seen["verdicts"] and 0 <= seen["verdicts"]["top"] < seen["height"], seen
+    assert seen["overflow"] <= 0, seen
+    # A Pareto tick label at 8 pt drawn under 7 px tall was unreadable (it was about 4 px).
+    assert seen["label_px"] >= 7, seen
+
+
+@pytest.mark.parametrize("width,height,name", [(1400, 900, "report-top.png"),
+                                               (390, 844, "report-phone.png")])
+def test_first_screen_screenshots(page, width, height, name):
+    path, tmp = page
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / name
+    shot.unlink(missing_ok=True)
+    res = _chromium(tmp, f"--screenshot={shot}", f"--window-size={width},{height}",
+                    path.as_uri())
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

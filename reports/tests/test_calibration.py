@@ -5,9 +5,15 @@ analysis's own functions (contrasts.factor_contrasts, trend, correct, controls).
 95% intervals cover the truth at least 90% of the time, and under a global null the family-wise
 rate of false "conclusive" verdicts (after the margin and Holm) is at most 10%. Pure numpy:
 no timing enters an assert.
+
+Accuracy is calibrated twice: with per-run binomial accuracies (records without per-image
+correctness: the seed variance plus the unpaired binomial bound) and with per-image correctness
+on one fixed test set (the paired method: the nets paired on the same images).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -159,3 +165,62 @@ def test_two_seeds_give_no_accuracy_interval():
     assert acc and all(c.diff.low is None for c in acc)
     C.correct(acc)
     assert {c.verdict for c in acc} == {C.FEW_SEEDS}
+
+
+# ---------------------------------------------------------------- paired on the test images
+
+PAIRED_SCENARIOS = {
+    "null, 5 seeds": Scenario(images=2000),
+    "true differences 85% vs 90%, 3 seeds": Scenario(images=2000, blocks=3, acc={
+        "d1_k5_s1_same_max_w32": 0.85, "d3_k5_s1_same_max_w32": 0.90}),
+    # No seed effect; half of each image's difficulty is the net's own: the test set's part of
+    # the variance dominates, and it does not shrink with the seeds.
+    "images dominate, null": Scenario(images=2000, shared=0.3, own=0.5, seed_probit=0.0),
+}
+
+
+@functools.cache
+def paired(name: str) -> dict:
+    """One pass over SIMS sessions of a scenario: coverage of the accuracy steps' 95%
+    intervals, coverage of the seed part alone (the interval without the images' variance),
+    the family-wise false-conclusive rate (steps and trends, Holm) and the methods used."""
+    sc = PAIRED_SCENARIOS[name]
+    rng = np.random.default_rng(11)
+    hit = seed_hit = n = bad = 0
+    methods = set()
+    for _ in range(SIMS):
+        cells = session(sc, rng)
+        fam = _steps(cells, "accuracy")
+        for c in fam:
+            truth = true_acc_diff(sc, *_pairs(cells, c))
+            seed_only = C.one_sample(list(c.per_block.values()))
+            n += 1
+            hit += c.diff.low <= truth <= c.diff.high
+            seed_hit += seed_only.low <= truth <= seed_only.high
+        fam += [t for f in C.ORDINAL if (t := C.trend(cells, f, "accuracy"))]
+        methods |= {c.method for c in fam}
+        C.correct(fam)
+        bad += any(c.conclusive for c in fam)
+    return {"coverage": hit / n, "seed_only": seed_hit / n, "false": bad / SIMS,
+            "methods": methods}
+
+
+@pytest.mark.parametrize("name", list(PAIRED_SCENARIOS))
+def test_paired_accuracy_intervals_cover(name):
+    r = paired(name)
+    print(f"paired accuracy coverage, {name}: {r['coverage']:.3f} "
+          f"(seed part alone {r['seed_only']:.3f})")
+    assert r["methods"] == {C.PAIRED_IMAGES}
+    assert r["coverage"] >= 0.90
+
+
+def test_the_images_variance_is_needed_where_it_dominates():
+    # The scenario discriminates: without the test images' part the interval under-covers.
+    assert paired("images dominate, null")["seed_only"] < 0.85
+
+
+@pytest.mark.parametrize("name", ["null, 5 seeds", "images dominate, null"])
+def test_paired_accuracy_false_conclusive_under_the_global_null(name):
+    rate = paired(name)["false"]
+    print(f"paired accuracy false-conclusive (family-wise), {name}: {rate:.3f}")
+    assert rate <= 0.10

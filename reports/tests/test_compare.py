@@ -113,3 +113,83 @@ def test_runs_under_other_conditions_are_not_compared(tmp_path, capsys):
     assert "trained under different conditions" in out and "2 not comparable" in out
     cmp = compare_frames(load_runs(base), load_runs(new)[lambda d: d["case"].str.contains("d1_")])
     assert exit_code(cmp) == 0
+
+
+# ---- nights judged against several nights and the control (constructed records) ----
+
+CTRL = "seed000_net0"
+NIGHT_ARCHS = ARCHS[:3]
+
+
+def _night(name, scale=1.0, per_arch=None, ctl_scale=None):
+    """One night: each arch once, the control twice (its copy flagged); times known exactly."""
+    recs = []
+    for arch in NIGHT_ARCHS + [CTRL]:
+        s = scale * (per_arch or {}).get(arch, 1.0)
+        if arch == CTRL and ctl_scale is not None:
+            s = ctl_scale
+        recs.append(make_record(arch, run_id=name, epoch_times_s=[s, s * 1.001], block=0))
+        if arch == CTRL:
+            recs.append(make_record(arch, run_id=name, repeat=1, control=True, block=0,
+                                    epoch_times_s=[s, s * 1.001]))
+    return recs
+
+
+def _frames(tmp_path, base_nights, new_night):
+    for i, recs in enumerate(base_nights):
+        write_run(tmp_path / "base", f"night{i}", recs, json_too=False)
+    write_run(tmp_path / "new", "tonight", new_night, json_too=False)
+    return load_runs(tmp_path / "base"), load_runs(tmp_path / "new")
+
+
+def test_everything_slower_with_the_control_reads_machine_slower(tmp_path):
+    b, n = _frames(tmp_path, [_night("n0")], _night("tonight", scale=3.0))
+    cmp = compare_frames(b, n, threshold=0.10)
+    assert set(cmp["verdict"]) == {"machine slower"}
+    assert exit_code(cmp) == 0 and cmp.attrs["control"].startswith(CTRL)
+
+
+def test_a_case_slower_than_the_control_says_is_a_regression(tmp_path):
+    b, n = _frames(tmp_path, [_night("n0")],
+                   _night("tonight", scale=2.0, per_arch={NIGHT_ARCHS[0]: 1.5}, ctl_scale=2.0))
+    v = _verdicts(compare_frames(b, n, threshold=0.10))
+    assert v[NIGHT_ARCHS[0]] == "regressed"  # 3× against the control's 2×
+    assert v[NIGHT_ARCHS[1]] == "machine slower"
+
+
+def test_between_night_noise_from_several_base_nights(tmp_path):
+    # Four base nights whose levels wander by ±8%: a 12% slower night is within that noise; a
+    # 60% slower one is not.
+    nights = [_night(f"n{i}", scale=s) for i, s in enumerate((0.92, 1.08, 0.95, 1.05))]
+    b, n = _frames(tmp_path / "a", nights, _night("tonight", per_arch={NIGHT_ARCHS[0]: 1.12}))
+    cmp = compare_frames(b, n, threshold=0.10)
+    assert _verdicts(cmp)[NIGHT_ARCHS[0]] == "within noise"
+    assert cmp["time_noise"].iloc[0] > 0.12 and cmp["base_nights"].iloc[0] == 4
+    b, n = _frames(tmp_path / "b", nights, _night("tonight", per_arch={NIGHT_ARCHS[0]: 1.6}))
+    assert _verdicts(compare_frames(b, n, threshold=0.10))[NIGHT_ARCHS[0]] == "regressed"
+
+
+def test_identical_nights_are_within_noise(tmp_path):
+    b, n = _frames(tmp_path, [_night("n0"), _night("n1")], _night("tonight"))
+    assert set(compare_frames(b, n)["verdict"]) == {"within noise"}
+
+
+def test_a_case_stopped_on_either_side_is_not_comparable(tmp_path):
+    """error, interrupted or timeout measured nothing about the case: "not comparable", never
+    "regressed" or "improved", and the exit code stays 0; diverged is still a regression."""
+    stopped = {ARCHS[0]: "timeout", ARCHS[1]: "interrupted", ARCHS[2]: "error"}
+    ok = _run(tmp_path, "ok")
+    cut = _run(tmp_path, "cut", status=stopped)
+    for base, new, side in ((ok, cut, "new"), (cut, ok, "base")):
+        cmp = compare_frames(load_runs(base), load_runs(new))
+        v = _verdicts(cmp)
+        assert [v[a] for a in ARCHS] == ["not comparable"] * 3 + ["within noise"]
+        status = dict(zip(cmp["case"].str.split("-").str[0], cmp["status"], strict=True))
+        assert status[ARCHS[0]] == f"{side} timeout: no measurement on that side"
+        assert exit_code(cmp) == 0
+    # Stopped on both sides: failed in both, as before.
+    v = _verdicts(compare_frames(load_runs(cut), load_runs(cut)))
+    assert v[ARCHS[0]] == "failed in both"
+    diverged = _run(tmp_path, "div", status={ARCHS[0]: "diverged"})
+    cmp = compare_frames(load_runs(ok), load_runs(diverged))
+    assert _verdicts(cmp)[ARCHS[0]] == "regressed" and exit_code(cmp) == 1

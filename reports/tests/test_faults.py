@@ -1,4 +1,4 @@
-"""Faults found by trying to break the reports (issue 13): partial records, reused run ids,
+"""Faults found by trying to break the reports: partial records, reused run ids,
 torn JSONL lines and bad command-line input, each through the ``python -m reports`` entry point."""
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ def test_fixture_findings_are_consistent(fixture_df):
             null = 1.0 if f.metric == "time" else 0.0  # a ratio of times, a difference in pp
             assert f.conclusive == (f.ci_low > null or f.ci_high < null)
         if f.kind == "claim":
-            assert f.study and f.verdict and f.conclusive == (f.verdict != "not resolvable")
+            assert f.study and f.verdict
+            assert f.conclusive == (f.verdict in ("supported", "contradicted"))
 
 
 def test_findings_json_holds_the_list_the_page_shows(tmp_path, fixture_df):
@@ -45,6 +46,6 @@ def test_findings_json_holds_the_list_the_page_shows(tmp_path, fixture_df):
     for r in rows:
         assert set(FIELDS_JSON) <= set(r)
     kinds = {r["kind"] for r in rows}
-    assert {"effect", "claim", "trend"} <= kinds
+    assert {"effect", "claim", "control"} <= kinds
     claims = [r for r in rows if r["kind"] == "claim"]
     assert {r["study"] for r in claims} == {"000", "001", "004"}

@@ -10,10 +10,10 @@ from cnnbench.reports.tests.records import frame, grid, noisy, record
 def test_page_shows_contrast_tables_and_claims_and_writes_findings_json(tmp_path):
     rng = np.random.default_rng(0)
     recs = [grid(kernel=k, repeat=r, times=noisy(t, 0.01, 2, rng), acc=0.9 + 0.002 * r)
-            for k, t in ((3, 1.0), (5, 1.8)) for r in range(2)]
+            for k, t in ((3, 1.0), (5, 1.8), (7, 2.7)) for r in range(3)]
     recs += [record(f"seed004_model_{m}", family="seed004", repeat=r, acc=a + 0.002 * r,
                     reported={"dataset": "mnist", "test_accuracy": 0.98})
-             for m, a in (("a", 0.90), ("b", 0.85)) for r in range(2)]
+             for m, a in (("a", 0.90), ("b", 0.85)) for r in range(3)]
     page = build_report(frame(tmp_path, recs), tmp_path / "out" / "report.html")
     html = page.read_text()
     rows = json.loads((tmp_path / "out" / "findings.json").read_text())

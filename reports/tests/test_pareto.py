@@ -2,7 +2,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cnnbench.reports.analysis import pareto_front
+from cnnbench.reports.pareto import pareto_front
 
 
 def test_pareto_hand_made():

@@ -108,3 +108,22 @@ def test_shared_dof_and_mean_difference():
     m = mean_difference([d, d], shared_dof=6)
     assert m.estimate == pytest.approx(0.02) and m.se == pytest.approx(np.sqrt(2e-4 / 2))
 
+
+
+def test_one_definition_of_the_epoch_figures(tmp_path, monkeypatch):
+    """load's derived columns, the per-case table and compare's median all come from
+    stats.epoch_stats: a stand-in for it shows up in each of them."""
+    from cnnbench.reports import compare, load, stats, tables
+    from cnnbench.reports.tests.records import frame, grid
+
+    e = stats.epoch_stats([1.0, 2.0, 4.0, 3.0])
+    assert (e.median, e.q1, e.q3, e.total, e.n) == (2.5, 1.75, 3.25, 10.0, 4)
+    assert e.std == pytest.approx(np.std([1, 2, 3, 4], ddof=1))
+    fake = stats.EpochStats(7.0, 6.0, 8.0, 7.5, 0.5, 2, 99.0)
+    for mod in (load, tables, compare):
+        monkeypatch.setattr(mod, "epoch_stats", lambda times, fake=fake: fake)
+    df = frame(tmp_path, [grid(repeat=r, block=r, times=[1.0, 2.0]) for r in range(2)])
+    assert (df["epoch_time_median_s"] == 7.0).all() and (df["train_time_s"] == 99.0).all()
+    s = tables.summarize_cases(df)
+    assert s["epoch_time_median_s"].iloc[0] == 7.0 and s["epoch_time_iqr_s"].iloc[0] == 2.0
+    assert compare.side_stats(df).time_median == 7.0
