@@ -143,10 +143,13 @@ def test_bar_shows_under_plain_pytest_in_a_terminal(tmp_path, bench_env):
     text = screen.decode(errors="replace")
     assert proc.returncode == 0, text[-3000:]
     # tqdm's line: "[1/2, 0 done, 2 left] <case id>: 100%|████| 2/2 [00:01<00:00, ..., loss=2.3]"
-    first = re.search(r"\[1/2, 0 done, 2 left\] seed000_net5-synthetic-fp32-r0: +\d+%\|[^|]*\| "
+    # The block order is randomised: either case may come first.
+    cases = "(seed000_net5|seed003_lenet_dropout)-synthetic-fp32-r0"
+    first = re.search(r"\[1/2, 0 done, 2 left\] " + cases + r": +\d+%\|[^|]*\| "
                       r"2/2 \[[^\]]*loss=", text)
     assert first, f"no progress bar for the first case on the terminal:\n{text[-3000:]}"
-    second = re.search(r"\[2/2, 1 done, 1 left, ~[^\]]+\] seed003_lenet_dropout-synthetic-fp32-r0",
+    other = ({"seed000_net5", "seed003_lenet_dropout"} - {first.group(1)}).pop()
+    second = re.search(r"\[2/2, 1 done, 1 left, ~[^\]]+\] " + other + "-synthetic-fp32-r0",
                        text)
     assert second, f"the second case's bar does not count the first as done:\n{text[-3000:]}"
     # pytest-benchmark's table: one group per architecture, named by the parameter.

@@ -5,6 +5,7 @@ import torch
 
 from cnnbench import models
 from cnnbench.models.registry import register_model
+from cnnbench.record import natural_key
 
 SEED_NAMES = [f"seed000_net{i}" for i in range(10)] + [
     "seed001_lab4_maxpool", "seed001_lab4_avgpool", "seed001_lab4_maxpool_softmax_nll",
@@ -26,7 +27,7 @@ STUDY_PARAMS = {
 
 def test_all_seed_names_present():
     assert set(SEED_NAMES) <= set(models.list_archs())
-    assert models.list_archs("seed*") == sorted(SEED_NAMES, key=models.registry._natural_key)
+    assert models.list_archs("seed*") == sorted(SEED_NAMES, key=natural_key)
 
 
 @pytest.mark.parametrize("name,params", STUDY_PARAMS.items())
