@@ -256,3 +256,14 @@ def test_the_record_says_which_test_images_were_right(tmp_path, recipe):
     right = sum(bin(b).count("1") for b in raw)
     assert right == round(r["test_accuracy"] * n)
     assert r["epoch_time_median_s"] == sorted(r["epoch_times_s"])[0]  # one epoch: its time
+
+
+def test_pictures_and_trace_come_from_a_cases_first_repeat_only(tmp_path):
+    first = run("seed003_lenet_dropout", tmp_path, epochs=1, torch_profile=True, artifacts=True)
+    again = run("seed003_lenet_dropout", tmp_path, epochs=1, torch_profile=True, artifacts=True,
+                repeat=1, seed=1)
+    assert first["kernels_image"] and first["trace_files"]
+    assert (tmp_path / first["kernels_image"]).is_file()
+    assert again["kernels_image"] is None and not again["trace_files"]
+    assert again["status"] == "ok" and again["epoch_times_s"]
+    assert not (tmp_path / "artifacts" / "unit" / again["case_id"]).exists()
