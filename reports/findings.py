@@ -231,8 +231,9 @@ def noise_findings(cs: list[Cell], controls: list[Control]) -> list[Finding]:
     if sd is not None:
         busy = sd > HIGH_TIME_NOISE
         text = (f"Timing noise: a run's epoch time varies by ±{100 * sd:.1f}% run to run (SD, "
-                f"median over {sum(c.time_sd is not None for c in cs)} cases), against about "
-                "1% on an idle machine.")
+                f"median over {sum(c.time_sd is not None for c in cs)} cases); "
+                f"{'above' if busy else 'within'} the ±{100 * HIGH_TIME_NOISE:.0f}% an idle "
+                "machine stays within.")
         if busy:
             text += (" The machine was busy: each contrast carries its own variance, but a "
                      "load that came and went can still mislead; rerun on an idle machine.")

@@ -296,8 +296,9 @@ def effect_verdicts(findings, threshold: float, acc_threshold: float) -> dict[st
 def _noise_line(findings) -> str | None:
     """The one sentence on timing noise (and the A/A control, where the statistics give one):
     the first noise finding; the statistics side defines the figure once."""
-    noise = [f for f in findings if f.kind == "noise"]
-    return noise[0].statement if noise else None
+    first = [next((f.statement for f in findings if f.kind == kind), None)
+             for kind in ("noise", "control")]
+    return " ".join(t for t in first if t) or None
 
 
 def _strip(conds: list[dict]) -> list[tuple[str, str]]:

@@ -335,7 +335,8 @@ class ForestRow:
 # say it gains read as good, anything else (not resolvable, within the margin) as neutral grey.
 VERDICT_COLOURS = (("worse", "#b42318"), ("slower", "#b42318"), ("contradicted", "#b42318"),
                    ("less accurate", "#b42318"), ("faster", "#1a7f37"), ("better", "#1a7f37"),
-                   ("more accurate", "#1a7f37"), ("supported", "#1a7f37"))
+                   ("more accurate", "#1a7f37"), ("supported", "#1a7f37"),
+                   ("lower", "#b42318"), ("higher", "#1a7f37"))  # accuracy: after "slower"
 FOREST_CAPTION = ("Every contrast of the run: a point is the estimate, the bar its corrected 95% "
                   "interval, the shaded band the practical margin (a change inside it is too "
                   "small to matter). Time as a ratio of epoch times on a log axis (right of 1: "

@@ -26,11 +26,11 @@ ACC_MARGIN = 0.01
 # and an interval such as "66.50 ± 73.76 %" says nothing.
 MIN_SEEDS = 3
 # A cell's run-to-run spread "stands out" when it is this many times the median cell's (and
-# above TIME_NOISE_FLOOR): an idle machine gives about 1%, a busy one 20-50% in one cell only.
+# above TIME_NOISE_FLOOR): a busy moment hits one cell with 20-50% while the rest stay at a few %.
 NOISY_CELL_FACTOR = 3.0
 TIME_NOISE_FLOOR = 0.02
-# The run-level spread above which the whole machine was busy (an idle 2-core machine: ~1%;
-# the same machine shared by five jobs: 20-30%).
+# The run-level spread above which the whole machine was busy (the quick profile on 2 idle
+# cores: 3.7% and 4.4%; with a busy loop on one core from halfway: 68%).
 HIGH_TIME_NOISE = 0.05
 # Nightly: nights of history that form the baseline (the most recent ones with the case ok).
 BASELINE_NIGHTS = 5

@@ -215,3 +215,21 @@ def test_a_per_image_record_that_does_not_fit_falls_back(tmp_path):
     assert C.unpack_correct("not base64!", n) is None
     assert C.unpack_correct(good, n - 1) is None  # the same bytes, one bit past the end set
     assert C.unpack_correct(None, n) is None
+
+
+def test_the_first_screen_states_the_noise_and_the_a_a_control_in_one_line(tmp_path):
+    import re
+
+    from cnnbench.reports.html import render_report
+
+    rng = np.random.default_rng(6)
+    recs = []
+    for b in range(4):
+        for k, t in ((5, 1.0), (7, 1.5)):
+            recs.append(grid(kernel=k, repeat=b, block=b, times=noisy(t, 0.005, 2, rng)))
+        recs.append(grid(kernel=5, repeat=4 + b, block=b, control=True,
+                         times=noisy(1.0, 0.005, 2, rng)))
+    page = render_report(frame(tmp_path, recs))
+    line = re.search(r'<p class="noise-line" id="noise-line">(.*?)</p>', page, re.S)
+    assert line, "no noise line on the first screen"
+    assert "run to run" in line.group(1) and "A/A control" in line.group(1)

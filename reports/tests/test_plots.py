@@ -278,3 +278,12 @@ def test_accuracy_error_bars_are_the_intervals_own_bounds(tmp_path):
     assert high == 100.0 and 0 <= low < mean
     assert (below, above) == pytest.approx((mean - low, 100 - mean))
     assert above < 100 * float(s["test_acc_ci95"].iloc[0])  # asymmetric: cut at 100 %
+
+
+def test_forest_colours_say_which_way_each_verdict_goes():
+    from cnnbench.reports.plots import verdict_colour
+
+    bad, good, grey = verdict_colour("slower"), verdict_colour("faster"), verdict_colour("x")
+    assert verdict_colour("lower") == bad and verdict_colour("higher") == good  # accuracy
+    assert bad != good and grey not in (bad, good)
+    assert verdict_colour("within margin") == verdict_colour("not resolved") == grey
