@@ -1,5 +1,6 @@
 """Where the checkout is, and the small CPU RunConfig the runner tests start from."""
 
+import signal
 from pathlib import Path
 
 from cnnbench.bench.config import RunConfig
@@ -12,3 +13,11 @@ def cfg(tmp_path, **kw):
                 progress=False, results_dir=str(tmp_path), run_id="unit", warmup_steps=2,
                 val_size=256)
     return RunConfig(**{**base, **kw})
+
+
+def default_signals() -> None:
+    """preexec_fn for a child the test will signal: SIGINT and SIGTERM back to their defaults.
+    A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored
+    across exec, so a test run launched that way would see Ctrl-C do nothing."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from cnnbench.bench.tests.common import REPO
+from cnnbench.bench.tests.common import REPO, default_signals
 from cnnbench.record import read_jsonl
 
 # Two cheap cases of a few seconds each: the second is still training when the signal comes.
@@ -52,7 +52,8 @@ def _check_kept(jsonl, benchmarks, log):
 
 
 def _run(cmd, env, sig=signal.SIGTERM, *, jsonl):
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, preexec_fn=default_signals, cwd=REPO, env=env,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         _stop_during_second_case(proc, jsonl, sig)
@@ -104,7 +105,8 @@ def test_a_killed_parent_takes_its_pytest_along(tmp_path, bench_env):
     jsonl = results / "orphan.jsonl"
     cmd = [sys.executable, "-m", "cnnbench.bench", "--profile", "quick", "--name", "orphan",
            "--results-dir", str(results), "--device", "cpu", "--", *CASES]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, preexec_fn=default_signals, cwd=REPO, env=bench_env,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         _stop_during_second_case(proc, jsonl, signal.SIGKILL)

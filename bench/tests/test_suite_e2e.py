@@ -7,7 +7,7 @@ import sys
 import time
 
 from cnnbench import models
-from cnnbench.bench.tests.common import REPO
+from cnnbench.bench.tests.common import REPO, default_signals
 from cnnbench.record import BENCHMARK_FIELDS, FIELDS, read_jsonl
 
 
@@ -73,7 +73,8 @@ def test_killed_run_keeps_completed_cases(tmp_path, bench_env):
            "--dataset", "synthetic", "--epochs", "1", "--no-torch-profile", "--no-artifacts",
            "--run-id", "killed", "--benchmark-disable"]
     jsonl = tmp_path / "results" / "killed.jsonl"
-    proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, preexec_fn=default_signals, cwd=REPO, env=bench_env,
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -168,7 +169,8 @@ def test_ctrl_c_records_the_interrupted_case_and_keeps_the_finished_ones(tmp_pat
            "--no-torch-profile", "--no-artifacts", "--run-id", "int",
            "--benchmark-json", str(out)]
     jsonl = tmp_path / "results" / "int.jsonl"
-    proc = subprocess.Popen(cmd, cwd=REPO, env=bench_env, stdout=subprocess.PIPE,
+    proc = subprocess.Popen(cmd, preexec_fn=default_signals, cwd=REPO, env=bench_env,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         _wait_for_records(proc, jsonl, 1)
