@@ -5,10 +5,12 @@
 # nights made from that run, the third 30% slower (a change point needs three nights on each
 # side, so this page shows the points, the noise band and the dates, and lists no change yet).
 #
-#   scripts/screenshots.sh [OUT_DIR=docs]
+#   scripts/screenshots.sh [OUT_DIR=docs] [RUN FILES...]   (e.g. a quick run's results/NAME.jsonl
+#                                                          results/benchmarks: the page's data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-docs}
+shift || true
 PY=${PYTHON:-.venv/bin/python}
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "chromium not found: apt-get install -y chromium" >&2; exit 1; }
@@ -16,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$OUT"
 
-"$PY" - "$WORK" <<'PY'
+"$PY" - "$WORK" "$@" <<'PY'
 import json, sys
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from cnnbench.reports.pages import build_page
 from cnnbench.reports.tests.fixture_files import BENCH_JSON, RUNNER_JSONL
 
 work = Path(sys.argv[1])
-build_page([BENCH_JSON, RUNNER_JSONL], work / "report.html")
+build_page(sys.argv[2:] or [BENCH_JSON, RUNNER_JSONL], work / "report.html")
 # Three nights from the recorded run: the same records, dated a day apart, the third slower.
 lines = [json.loads(x) for x in RUNNER_JSONL.read_text().splitlines() if x.strip()]
 nights = []
