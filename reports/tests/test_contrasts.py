@@ -120,7 +120,8 @@ def test_categorical_factors_compare_with_the_reference(tmp_path):
     assert not f["pooling_time_max_avg"].conclusive
 
 
-def _control_run(tmp_path, copy_factor):
+def _control_records(copy_factor):
+    """4 blocks of k5 and k7, plus k5's A/A copy taking ``copy_factor`` times as long."""
     rng = np.random.default_rng(6)
     recs = []
     for b in range(4):
@@ -128,7 +129,11 @@ def _control_run(tmp_path, copy_factor):
             recs.append(grid(kernel=k, repeat=b, block=b, times=noisy(t, 0.005, 2, rng)))
         recs.append(grid(kernel=5, repeat=4 + b, block=b, control=True,
                          times=noisy(copy_factor, 0.005, 2, rng)))
-    return _by_key(factor_effects(frame(tmp_path, recs)))
+    return recs
+
+
+def _control_run(tmp_path, copy_factor):
+    return _by_key(factor_effects(frame(tmp_path, _control_records(copy_factor))))
 
 
 def test_a_passing_a_a_control_lets_verdicts_stand(tmp_path):
@@ -222,14 +227,7 @@ def test_the_first_screen_states_the_noise_and_the_a_a_control_in_one_line(tmp_p
 
     from cnnbench.reports.html import render_report
 
-    rng = np.random.default_rng(6)
-    recs = []
-    for b in range(4):
-        for k, t in ((5, 1.0), (7, 1.5)):
-            recs.append(grid(kernel=k, repeat=b, block=b, times=noisy(t, 0.005, 2, rng)))
-        recs.append(grid(kernel=5, repeat=4 + b, block=b, control=True,
-                         times=noisy(1.0, 0.005, 2, rng)))
-    page = render_report(frame(tmp_path, recs))
+    page = render_report(frame(tmp_path, _control_records(1.0)))
     line = re.search(r'<p class="noise-line" id="noise-line">(.*?)</p>', page, re.S)
     assert line, "no noise line on the first screen"
     assert "run to run" in line.group(1) and "A/A control" in line.group(1)
