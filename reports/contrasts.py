@@ -114,20 +114,22 @@ class Cell:
     controls: list[Run] = field(default_factory=list)
     test_size: float | None = None
 
-    def times(self) -> dict[int, float]:
-        """Block → the run's log time (the first run of a block, control copies apart)."""
+    def _per_block(self, attr: str) -> dict[int, float]:
+        """Block → the first run's ``attr`` in that block that has one (control copies apart)."""
         out: dict[int, float] = {}
         for r in self.runs:
-            if r.log_time is not None:
-                out.setdefault(r.block, r.log_time)
+            value = getattr(r, attr)
+            if value is not None:
+                out.setdefault(r.block, value)
         return out
 
+    def times(self) -> dict[int, float]:
+        """Block → the run's log time."""
+        return self._per_block("log_time")
+
     def accs(self) -> dict[int, float]:
-        out: dict[int, float] = {}
-        for r in self.runs:
-            if r.acc is not None:
-                out.setdefault(r.block, r.acc)
-        return out
+        """Block → the run's test accuracy."""
+        return self._per_block("acc")
 
     def masks(self) -> dict[int, np.ndarray]:
         """Block → per-image correctness of the run ``accs`` takes (absent without a record)."""
