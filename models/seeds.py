@@ -231,13 +231,14 @@ def _seed004_reported(percents: tuple[int, ...], losses: tuple[float, ...]) -> R
                     step_losses=tuple(zip(SEED004_PRINTED_ITERATIONS, losses, strict=True)))
 
 
-# name: (padding, pooling, lr, printed accuracies in %, printed losses, description)
+# name: (padding, pooling, lr where it differs from recipe_004's, printed accuracies in %,
+# printed losses, description)
 SEED004_MODELS = {
-    "seed004_model_a": (2, MAX, 0.01, (98, 98, 98, 98, 98, 98),
+    "seed004_model_a": (2, MAX, None, (98, 98, 98, 98, 98, 98),
                         (0.04247228056192398, 0.12507490813732147, 0.10888931155204773,
                          0.025883041322231293, 0.053134769201278687, 0.021015744656324387),
                         "conv 16/32 5×5 same padding, max pooling, 1 FC"),
-    "seed004_model_b": (2, AVG, 0.01, (86, 89, 89, 91, 92, 93),
+    "seed004_model_b": (2, AVG, None, (86, 89, 89, 91, 92, 93),
                         (0.6524097919464111, 0.6030823588371277, 0.2930809259414673,
                          0.29460909962654114, 0.28996703028678894, 0.2284603714942932),
                         "model A with average pooling"),
@@ -256,7 +257,8 @@ def _register_seed004(name, pad, pool, lr, percents, losses, description) -> Non
         layers = (Conv(16, 5, 1, pad), pool, Conv(32, 5, 1, pad), pool, Flatten(),
                   Linear(num_classes, act=None))
         return ArchSpec(name, layers, "seed004", tuple(input_shape), num_classes,
-                        recipe=replace(recipe_004(), lr=lr), tags=("seed",),
+                        recipe=recipe_004() if lr is None else replace(recipe_004(), lr=lr),
+                        tags=("seed",),
                         description=description, reported=reported)
 
     register_model(make, name=name)

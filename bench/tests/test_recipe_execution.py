@@ -20,6 +20,7 @@ from dataclasses import replace
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from cnnbench import data, models
 from cnnbench.bench.config import RunConfig
@@ -94,6 +95,7 @@ def check_plan(arch: str, r: Ran) -> None:
     """The plan trains the study's recipe with the command line's one override (1 epoch), on
     the whole training split (no study held out a validation split), eagerly on the CPU."""
     p = r.runner.plan
+    assert (p.arch, p.spec.name) == (arch, arch)
     assert p.recipe == replace(models.get_spec(arch).recipe, epochs=1)
     assert (p.val_size, p.mode, p.mode_fallback_reason, p.device_type) == (0, "eager", None,
                                                                             "cpu")
@@ -181,12 +183,16 @@ def check_training_step_loss(arch: str, r: Ran) -> None:
     want = _formula(kind, out, y).mean()
     grads = torch.autograd.grad(want, params)
     out, want = out.detach(), want.detach()
-    for p in params:  # a stale gradient, which the step must replace, not add to
-        p.grad = torch.full_like(p, 1e3)
+    stale = [torch.full_like(p, 1e3) for p in params]  # which the step must replace, not add to
+    for p, s in zip(params, stale, strict=True):
+        p.grad = s
     torch.manual_seed(7)
     stats = r.runner._train_step(r.runner.training, x, y)
     for p, g in zip(params, grads, strict=True):  # float32 noise is ~1e-7; stale adds 1e3
         torch.testing.assert_close(p.grad, g, rtol=1e-4, atol=1e-5)
+    # Set to None, not zero-filled in place: zero_grad(set_to_none=False) would add a memset
+    # per parameter to every timed step.
+    assert not any(p.grad is s for p, s in zip(params, stale, strict=True))
     if arch.startswith("seed003"):  # [loss, fraction of the batch right] per step
         assert stats[1].item() == pytest.approx((out.argmax(1) == y).float().mean().item())
         stats = stats[0]
@@ -198,17 +204,21 @@ def check_evaluation(arch: str, r: Ran) -> None:
     """Evaluation scores in eval mode, with the same loss."""
     kind = STUDIES[arch][3]
     x = r.inputs[0]
-    y, cut = torch.arange(len(x)) % 10, len(x) // 3  # uneven batches: 3 + 7, 21 + 43
+    y = torch.arange(len(x)) % 10
+    # Uneven batches (3 + 2 + 5, 21 + 14 + 29, ...), as a last partial batch makes them.
+    cuts = [0, len(x) // 3, len(x) // 3 + len(x) // 5, len(x)]
+    batches = [(x[a:b], y[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
     model = r.model
     assert r.modes == {True}  # every module trained in training mode
-    with torch.no_grad():
-        want = model.eval()(x)  # eval mode: dropout off, so the scores are deterministic
+    with torch.no_grad():  # eval mode: dropout off, so the scores are deterministic
+        outs = [model.eval()(xb) for xb, _ in batches]  # batch by batch, as the runner does
     model.train()
+    want = torch.cat(outs)
     seen = set()
     hooks = [m.register_forward_hook(lambda m, *_: seen.add(m.training))
              for m in model.modules()]
     try:
-        loss, acc = r.runner.evaluate([(x[:cut], y[:cut]), (x[cut:], y[cut:])])
+        loss, acc = r.runner.evaluate(batches)
     finally:
         for h in hooks:
             h.remove()
@@ -217,6 +227,20 @@ def check_evaluation(arch: str, r: Ran) -> None:
     # Mean over images, as the studies' sum / len(dataset).
     assert loss == pytest.approx(_formula(kind, want, y).double().mean().item(), rel=1e-5)
     assert acc == (want.argmax(1) == y).sum().item() / len(x)
+    # The batches' float32 sums are added in float64, exactly; a float32 running total would
+    # round at every batch (10,000 test images at batch 10: 1,000 roundings).
+    reduce = F.nll_loss if kind == "nll_p" else F.cross_entropy
+    sums = [reduce(o.float(), yb, reduction="sum").double()
+            for o, (_, yb) in zip(outs, batches, strict=True)]
+    assert loss == float(sum(sums)) / len(x)
+    # Which images it got right, in order: the record's test_correct.
+    assert torch.equal(r.runner.last_correct, want.argmax(1) == y)
+    # One image, labelled as the net classifies it: its own loss and accuracy 1; no images:
+    # zeros, and no per-image record.
+    label = want[:1].argmax(1)
+    one = r.runner.evaluate([(x[:1], label)])
+    assert one == (pytest.approx(_formula(kind, want[:1], label).item(), rel=1e-5), 1.0)
+    assert r.runner.evaluate([]) == (0.0, 0.0) and r.runner.last_correct is None
 
 
 def check_start_from_seed(arch: str, r: Ran) -> None:
@@ -286,3 +310,79 @@ def test_an_unknown_optimizer_is_refused_by_name():
 
     with pytest.raises(ValueError, match="^unknown optimizer 'rmsprop'$"):
         make_optimizer(NotARecipe, [torch.zeros(1, requires_grad=True)], "eager")
+
+
+@pytest.mark.parametrize("mode,capturable", [("graphs", True), ("eager", False)])
+def test_adam_keeps_its_step_count_on_the_device_only_for_graphs(mode, capturable):
+    # A CUDA graph replays Adam's update, so its step counter must be a device tensor
+    # (capturable); eager Adam keeps PyTorch's default, as the studies had it.
+    recipe = models.get_spec("seed003_lenet_dropout").recipe
+    opt = make_optimizer(recipe, [torch.zeros(1, requires_grad=True)], mode)
+    assert opt.param_groups[0]["capturable"] is capturable
+
+
+def _stale_grads(params) -> None:
+    for p in params:
+        p.grad = torch.full_like(p, 1e3)
+
+
+def test_an_fp16_step_unscales_its_gradients_before_the_update(tmp_path):
+    # fp16 runs through the GradScaler on the CPU as on CUDA: the loss is scaled (65,536 at
+    # the start) for backward, the gradients unscaled before SGD's update.
+    r = Ran("seed004_model_a", seed_cfg(tmp_path, precision="fp16"))
+    try:
+        t, params = r.runner.training, list(r.model.parameters())
+        x, y = r.inputs[0], torch.arange(len(r.inputs[0])) % 10
+        assert isinstance(t.scaler, torch.amp.GradScaler)
+        with torch.autocast("cpu", dtype=torch.float16):
+            plain = torch.autograd.grad(F.cross_entropy(r.model(x), y), params)
+        before = [p.detach().clone() for p in params]
+        _stale_grads(params)
+        r.runner._train_step(t, x, y)
+        for p, b, g in zip(params, before, plain, strict=True):
+            # fp16 activations: gradients agree to about 1%, not to float32's 1e-6.
+            torch.testing.assert_close(p.grad, g, rtol=0.05, atol=1e-3)
+            torch.testing.assert_close(p.detach(), b - 0.01 * p.grad)  # SGD, lr 0.01, no momentum
+    finally:
+        r.runner.release()
+
+
+def test_a_step_under_graph_capture_keeps_gradients_and_caches_no_casts(tmp_path):
+    # What a CUDA graph capture needs of the step, checked on the CPU twin (bf16 autocast, the
+    # same code): no weight-cast cache while capturing (a graph would replay a stale cast) and
+    # no zero_grad inside the graph (the runner sets gradients to None before capture).
+    r = Ran("seed004_model_a", seed_cfg(tmp_path, precision="bf16"))
+    seen = []
+    hook = r.model.register_forward_pre_hook(lambda *_: seen.append(
+        (torch.is_autocast_enabled("cpu"), torch.is_autocast_cache_enabled())))
+    try:
+        t, params = r.runner.training, list(r.model.parameters())
+        x, y = r.inputs[0], torch.arange(len(r.inputs[0])) % 10
+        _stale_grads(params)
+        r.runner._train_step(t, x, y, capturing=True)
+        kept = [p.grad.clone() for p in params]
+        _stale_grads(params)
+        r.runner._train_step(t, x, y)
+        assert seen == [(True, False), (True, True)]
+        # A fresh net's gradients are far below 1e3: kept means added to the stale 1e3.
+        assert all((k - 1e3).abs().max() < 100 for k in kept)
+        assert all(p.grad.abs().max() < 100 for p in params)
+    finally:
+        hook.remove()
+        r.runner.release()
+
+
+def test_the_plan_builds_the_net_for_the_datasets_images(tmp_path, monkeypatch):
+    info = data.DATASETS["synthetic"]
+    monkeypatch.setitem(data.DATASETS, "synthetic",
+                        replace(info, image_shape=(3, 32, 32), num_classes=7))
+    for arch in ("seed000_net0", "grid_d1_k3_s1_same_max_w32"):
+        spec = plan(arch, seed_cfg(tmp_path)).spec
+        assert (spec.input_shape, spec.num_classes) == ((3, 32, 32), 7)
+
+
+@pytest.mark.parametrize("arch,loss", [("seed001_lab4_maxpool_softmax_nll", "nll_on_softmax"),
+                                       ("seed001_lab4_maxpool", "cross_entropy")])
+def test_the_architecture_keeps_its_loss_under_the_uniform_recipe(tmp_path, arch, loss):
+    # The Lab 4 bug variant exists to show its loss; the uniform recipe must not replace it.
+    assert plan(arch, seed_cfg(tmp_path, recipe="uniform")).recipe.loss == loss

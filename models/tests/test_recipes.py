@@ -134,6 +134,17 @@ def test_one_printed_loss_per_epoch(name):
     assert len(rep["epoch_losses"]) == _recipe(name).epochs
 
 
+@pytest.mark.parametrize("schedule,interval,epochs,want", [
+    ("epoch", 0, 3, [1, 2, 3]),  # 100 images at batch 128: one step per epoch
+    ("iterations", 2, 1, [2]),   # 300 images: 3 steps, the next evaluation would be step 4
+])
+def test_no_evaluation_is_scheduled_past_the_last_step(schedule, interval, epochs, want):
+    # A scheduled step that never comes is an evaluation silently missing from the record.
+    recipe = dataclasses.replace(UNIFORM_RECIPE, batch_size=128, epochs=epochs,
+                                 eval_schedule=schedule, eval_interval=interval)
+    assert recipe.eval_steps(100 if schedule == "epoch" else 300) == want
+
+
 def test_evaluating_at_the_end_is_one_step():
     assert _recipe("seed001_lab4_maxpool").eval_steps(MNIST_TRAIN) == [3 * 6000]
 
