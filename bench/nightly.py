@@ -63,16 +63,11 @@ def ok_cases(history: Path, night: str) -> set[str]:
     return set(df.loc[df["status"] == "ok", "case"])
 
 
-def baseline(history: Path, tonight: str, cases: set[str]) -> str | None:
-    """The most recent earlier night where one of ``cases`` ran ok: a night whose cases all
-    failed (or did not load) is never the baseline, so it cannot cause a false regression."""
-    found = baselines(history, tonight, cases, 1)
-    return found[0] if found else None
-
-
 def baselines(history: Path, tonight: str, cases: set[str],
               count: int = BASELINE_NIGHTS) -> list[str]:
-    """Up to ``count`` recent earlier nights where one of ``cases`` ran ok, newest first.
+    """Up to ``count`` recent earlier nights where one of ``cases`` ran ok, newest first: a
+    night whose cases all failed (or did not load) is never a baseline, so it cannot cause a
+    false regression.
 
     Several nights, not one: their spread is the between-night noise a night is judged
     against (one night's within-night spread let two identical nights read −76.7%)."""

@@ -359,7 +359,7 @@ TRACE_NAME_TAIL = ".1795421619225401066.pt.trace.json.gz"
 
 
 def _longest_name(config, s: BenchSession, cases: list[Case]) -> tuple[str, int]:
-    names = [f"{s.run_id}.jsonl"]
+    names = [records_file(".", s.run_id).name]
     save = config.getoption("benchmark_save", None)
     if save:
         names.append(f"0001_{save}.json")  # pytest-benchmark's NNNN_<name>.json

@@ -14,9 +14,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
 
-from cnnbench.record import jsonl_lines
+from cnnbench.record import jsonl_lines, records_file
 
 # RunConfig fields left out of the digest: a case's own axis values, and what changes where
 # files go or what is shown, not what is measured.
@@ -39,7 +38,7 @@ def reuse_problem(results_dir, run_id: str, digests: set[str]) -> str | None:
     holds records of the same run id written with options other than this run's (``digests``:
     its cases', which may differ where an axis implies an option, e.g. mode compile).
     Records without a digest (written before it existed) are not judged."""
-    path = Path(results_dir) / f"{run_id}.jsonl"
+    path = records_file(results_dir, run_id)
     if not path.is_file():
         return None
     others = set()

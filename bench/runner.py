@@ -579,7 +579,7 @@ class Runner:
 
     def save(self) -> Path:
         """Append the record to <results_dir>/<run_id>.jsonl (once)."""
-        path = Path(self.cfg.results_dir) / f"{self.cfg.run_id}.jsonl"
+        path = records.records_file(self.cfg.results_dir, self.cfg.run_id)
         if not self._saved:
             self.record.case.finished_at = _now()
             self.record.case.wall_s = time.perf_counter() - self._t_start

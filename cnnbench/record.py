@@ -684,6 +684,8 @@ def benchmark_files(results: Path, run_id: str) -> list[Path]:
 def report_folder(results: Path, run_id: str) -> Path:
     """Where the run's report.html and its tables go."""
     return Path(results) / run_id
+
+
 ARTIFACT_FILES = {"kernels_image": "kernels.png", "feature_maps_image": "feature_maps.png",
                   "checkpoint": "model.pt"}
 NAME_MAX = 255  # the usual file-name limit (ext4, xfs, tmpfs); checked against the real one

@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from cnnbench.record import (
+    BENCHMARKS_DIR,
     FIELDS,
     MISSING,
     RecordError,
@@ -174,7 +175,7 @@ def results_dir_of(path: Path) -> Path:
     """The results folder a file belongs to: a JSONL's own folder; for pytest-benchmark's
     ``<results>/benchmarks/<machine>/NNNN_<run>.json``, the folder above ``benchmarks``."""
     folder = path.parent.resolve()
-    if path.suffix == ".json" and folder.parent.name == "benchmarks":
+    if path.suffix == ".json" and folder.parent.name == BENCHMARKS_DIR:
         return folder.parent.parent
     return folder
 

@@ -188,7 +188,7 @@ def test_a_poisoned_earlier_night_does_not_break_later_nightlies(tmp_path, capsy
         for bad, _ in MALFORMED.values():
             f.write(_raw(bad) + b"\n")
     case = load_runs(history / f"{second}.jsonl")["case"].iloc[0]
-    assert nightly.baseline(history, second, {case}) == first
+    assert nightly.baselines(history, second, {case}) == [first]
     assert nightly.compare_with_previous(history, second, 0.10, 0.01) == nightly.EXIT_OK
     assert (history / second / "compare.html").is_file()
 
