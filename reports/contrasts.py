@@ -83,6 +83,9 @@ EQUIVALENT = "within margin"  # the corrected interval lies inside ±margin
 OPEN = "not resolved"  # the corrected interval reaches past the margin on either side
 ONE_RUN = "one run each"  # no interval: repeat for one
 FEW_SEEDS = "too few seeds"
+# Which way a verdict goes, for the forest plot's colours and the step tables' chips: a cost is
+# bad, a gain good; anything else (within margin, not resolved, no interval) is neutral.
+VERDICT_TONE = {SLOWER: "bad", LOWER: "bad", FASTER: "good", HIGHER: "good"}
 CONTROL_FAILED = "not called: A/A control failed"
 
 # How an accuracy contrast's test-set variance was found (``Contrast.method``).

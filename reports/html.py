@@ -22,6 +22,7 @@ from . import compare as cmp_mod
 from . import safe_paths
 from .analysis import Analysis, analyse
 from .caveats import device_caveats
+from .contrasts import VERDICT_TONE
 from .findings import write_findings
 from .lab4 import lab4_rows
 from .load import is_missing
@@ -242,55 +243,15 @@ def _drop_empty_columns(t):
     return t, dropped
 
 
-def _verdict(unit: str, low, high, margin: float) -> str:
-    """A contrast's verdict from its interval and the practical margin (used until the
-    statistics' Analysis object hands verdicts over)."""
-    if low is None or high is None:
-        return "no interval"
-    lo_m, hi_m = (1 / (1 + margin), 1 + margin) if unit == "ratio" else (-margin, margin)
-    ref = 1.0 if unit == "ratio" else 0.0
-    if lo_m <= low and high <= hi_m:
-        return "within margin"
-    if low > ref:
-        return "slower" if unit == "ratio" else "more accurate"
-    if high < ref:
-        return "faster" if unit == "ratio" else "less accurate"
-    return "not resolvable"
-
-
-def forest_rows(findings, threshold: float, acc_threshold: float) -> list[ForestRow]:
-    """Adapter: today's factor-effect findings as forest-plot rows (time ratios and accuracy
-    differences in pp). The lead reconnects this to reports.analysis's Analysis object."""
-    rows = []
-    for f in findings:
-        if f.kind != "effect" or f.estimate is None or f.metric not in ("time", "accuracy"):
-            continue
-        unit = "ratio" if f.metric == "time" else "pp"
-        margin = threshold if unit == "ratio" else 100 * acc_threshold
-        rows.append(ForestRow(str(f.factor), str(f.step or f.key), float(f.estimate), f.ci_low,
-                              f.ci_high, margin, _verdict(unit, f.ci_low, f.ci_high, margin),
-                              unit))
-    return rows
-
-
 # The Analysis's forest rows carry these fields (and a level the plot does not draw).
 _FOREST = tuple(f.name for f in dataclasses.fields(ForestRow))
 
-VERDICT_CLASS = {"slower": "bad", "less accurate": "bad", "faster": "good",
-                 "more accurate": "good"}
 
-
-def effect_verdicts(findings, threshold: float, acc_threshold: float) -> dict[str, dict]:
-    """Each step table row's verdict chip: finding key -> {text, cls}."""
-    out = {}
-    for f in findings:
-        if f.kind == "effect" and f.metric in ("time", "accuracy"):
-            unit = "ratio" if f.metric == "time" else "pp"
-            margin = threshold if unit == "ratio" else 100 * acc_threshold
-            # The Analysis's corrected verdict where it gave one (margin and Holm applied).
-            v = f.verdict or _verdict(unit, f.ci_low, f.ci_high, margin)
-            out[f.key] = {"text": v, "cls": VERDICT_CLASS.get(v, "neutral")}
-    return out
+def effect_verdicts(findings) -> dict[str, dict]:
+    """Each step table row's verdict chip, the Analysis's corrected verdict: finding key ->
+    {text, cls}."""
+    return {f.key: {"text": f.verdict, "cls": VERDICT_TONE.get(f.verdict, "neutral")}
+            for f in findings if f.kind == "effect" and f.metric in ("time", "accuracy")}
 
 
 def _noise_line(findings) -> str | None:
@@ -355,7 +316,7 @@ def render_report(df: pd.DataFrame, *, title: str | None = None, threshold: floa
                    "pareto": pareto, "noise": noise,
                    "claims": [f for f in findings if f.kind == "claim"]},
         "hidden_columns": hidden,
-        "effect_verdicts": effect_verdicts(findings, threshold, acc_threshold),
+        "effect_verdicts": effect_verdicts(findings),
         "lab4": lab4_rows(df),
         "cases": table,
         "cases_detail": [h not in GLANCE_COLUMNS for h in table.headers],

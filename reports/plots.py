@@ -32,6 +32,7 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter  # noqa: E402,E501
 
 from .comparable import CONDITIONS  # noqa: E402
+from .contrasts import VERDICT_TONE  # noqa: E402
 from .load import natural_key, num  # noqa: E402
 from .pareto import pareto_front, short_labels  # noqa: E402
 from .stats import finite, slope_fit  # noqa: E402
@@ -331,12 +332,8 @@ class ForestRow:
     unit: str  # ratio | pp
 
 
-# A verdict's colour: words that say the contrast costs time or accuracy read as bad, words that
-# say it gains read as good, anything else (not resolvable, within the margin) as neutral grey.
-VERDICT_COLOURS = (("worse", "#b42318"), ("slower", "#b42318"), ("contradicted", "#b42318"),
-                   ("less accurate", "#b42318"), ("faster", "#1a7f37"), ("better", "#1a7f37"),
-                   ("more accurate", "#1a7f37"), ("supported", "#1a7f37"),
-                   ("lower", "#b42318"), ("higher", "#1a7f37"))  # accuracy: after "slower"
+# A verdict's colour by its tone (contrasts.VERDICT_TONE); neutral verdicts are grey.
+TONE_COLOURS = {"bad": "#b42318", "good": "#1a7f37"}
 FOREST_CAPTION = ("Every contrast of the run: a point is the estimate, the bar its corrected 95% "
                   "interval, the shaded band the practical margin (a change inside it is too "
                   "small to matter). Time as a ratio of epoch times on a log axis (right of 1: "
@@ -345,8 +342,7 @@ FOREST_CAPTION = ("Every contrast of the run: a point is the estimate, the bar i
 
 
 def verdict_colour(verdict: str) -> str:
-    v = verdict.lower()
-    return next((c for word, c in VERDICT_COLOURS if word in v), "0.45")
+    return TONE_COLOURS.get(VERDICT_TONE.get(verdict), "0.45")
 
 
 def plot_forest(rows: list[ForestRow]) -> Plot:

@@ -28,3 +28,15 @@ def test_page_shows_contrast_tables_and_claims_and_writes_findings_json(tmp_path
     assert "supported" in row and "study: MNIST 98.0%; this run: Fashion-MNIST, not comparable" \
         in row
     assert claims.count("<tr data-key=") == sum(r["kind"] == "claim" for r in rows)
+
+
+def test_step_chips_read_a_cost_as_bad_in_time_and_in_accuracy(tmp_path):
+    # k5 is slower and less accurate than k3: both rows' chips must say so in red ("bad"),
+    # the accuracy one too (its verdict is "lower", not a time word).
+    rng = np.random.default_rng(1)
+    recs = [grid(kernel=k, repeat=r, times=noisy(t, 0.01, 2, rng), acc=a + 0.002 * r)
+            for k, t, a in ((3, 1.0, 0.90), (5, 1.8, 0.80)) for r in range(3)]
+    html = build_report(frame(tmp_path, recs), tmp_path / "out" / "report.html").read_text()
+    for key, verdict in (("kernel_time_k3_k5", "slower"), ("kernel_accuracy_k3_k5", "lower")):
+        row = re.search(rf'<tr data-key="{key}"(.*?)</tr>', html, re.S).group(1)
+        assert f'<span class="chip bad">{verdict}</span>' in row
