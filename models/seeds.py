@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from cnnbench.studies import TIMING_NOTE_000
+
 from .registry import register_model
 from .reported import Reported, Timing
 from .spec import ArchSpec, Conv, Dropout, Flatten, Linear, Pool, Recipe
@@ -43,10 +45,7 @@ def _study_recipe(*, optimizer, lr, momentum, batch_size, eval_batch_size, epoch
 # seed000: SGD lr 0.01 momentum 0.5, batch 128, 10 epochs, Normalize(0.1307, 0.3081) -- MNIST's
 # own mean/std, so "dataset" here. validate() runs on the test split (batch 1000) after every
 # epoch, and every step's training loss is kept (train_losses). torch.manual_seed(42).
-TIMING_NOTE_000 = (
-    "timing scope differs: the study's time per net (time.time() around its 10 epochs) "
-    "includes validate() after every epoch and the DataLoader's per-batch ToTensor/Normalize; "
-    "our epoch time is training steps only, on data already in memory, evaluation excluded")
+# Its timing covered more than ours: TIMING_NOTE_000 (cnnbench/studies.py).
 
 
 def recipe_000() -> Recipe:

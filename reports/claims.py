@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cnnbench.studies import TIMING_NOTE_000
+
 from .comparable import RUN_CONDITIONS
 from .contrasts import (
     BINOMIAL_BOUND,
@@ -47,14 +49,8 @@ LITTLE_PP = 2.0
 STEEP = 1.5
 DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "synthetic": "synthetic",
                  "kmnist": "KMNIST"}
-# Study 000's claims on time rest on its own timings, which measured more than ours: its recipe's
-# note (models/seeds.py TIMING_NOTE_000, ``cnnbench models show seed000_net0``; kept equal by a
-# test: the models package needs torch, the reports must not). Shown beside every time verdict
-# of study 000, so a ratio of ours is not read as a rerun of its seconds.
-TIMING_NOTE_000 = (
-    "timing scope differs: the study's time per net (time.time() around its 10 epochs) "
-    "includes validate() after every epoch and the DataLoader's per-batch ToTensor/Normalize; "
-    "our epoch time is training steps only, on data already in memory, evaluation excluded")
+# Study 000's claims on time rest on its own timings, which measured more than ours: its
+# TIMING_NOTE_000 goes beside each of these verdicts.
 TIMING_CLAIMS_000 = ("claim_000_depth", "claim_000_kernel", "claim_000_kernel_vs_depth")
 # Study 000's own words on stride (its "Conclusions", item 3).
 STRIDE_QUOTE = ("\u201cThe tests performed on the stride were not conclusive due to the "
@@ -222,31 +218,35 @@ KERNEL_K = "_d2_ and _s1_same_max_w32"
 STRIDE_K = "_d2_k5_ and _same_max_w32"
 
 
-def claim_000_depth(cs: list[Cell], level: float = LEVEL) -> ClaimResult:
-    claim = "More conv layers raise training time steeply but gain little accuracy."
-    t, a = _extreme(cs, "depth", "time"), _extreme(cs, "depth", "accuracy")
+def _time_up_accuracy_flat(cs: list[Cell], key: str, claim: str, factor: str, add: str,
+                          log_floor: float, time_words: str, acc_words: str, level: float,
+                          count_pairs: bool) -> ClaimResult:
+    """A claim that ``factor``'s span raises epoch time beyond ``log_floor`` (a log ratio) and
+    leaves accuracy within ±LITTLE_PP, tested two-sided: a large loss is no "little gain"."""
+    t, a = _extreme(cs, factor, "time"), _extreme(cs, factor, "accuracy")
     if t is None:
-        return _missing("claim_000_depth", claim, "depth", DEPTH_K)
-    # "Little gain", tested two-sided: a 15 pp loss is no "little gain" either.
-    parts = (above(t.diff, math.log(STEEP), level),
+        return _missing(key, claim, factor, add)
+    parts = (above(t.diff, log_floor, level),
              within(a.diff if a else None, LITTLE_PP / 100, level))
-    text = (f"{ratio_text(t, level)} (steep: ≥{STEEP}×); {pp_text(a, level=level)} (little: "
-            f"within ±{LITTLE_PP:g} pp either way); over the span {t.a}–{t.b} this run "
-            f"measured, {t.pairs} matched pair{'s' * (t.pairs != 1)}.")
-    return _from("claim_000_depth", claim, overall(*parts), text, t, "depth", level)
+    pairs = f", {t.pairs} matched pair{'s' * (t.pairs != 1)}" if count_pairs else ""
+    text = (f"{ratio_text(t, level)} ({time_words}); {pp_text(a, level=level)} ({acc_words}); "
+            f"over the span {t.a}–{t.b} this run measured{pairs}.")
+    return _from(key, claim, overall(*parts), text, t, factor, level)
+
+
+def claim_000_depth(cs: list[Cell], level: float = LEVEL) -> ClaimResult:
+    return _time_up_accuracy_flat(
+        cs, "claim_000_depth",
+        "More conv layers raise training time steeply but gain little accuracy.", "depth",
+        DEPTH_K, math.log(STEEP), f"steep: ≥{STEEP}×",
+        f"little: within ±{LITTLE_PP:g} pp either way", level, count_pairs=True)
 
 
 def claim_000_kernel(cs: list[Cell], level: float = LEVEL) -> ClaimResult:
-    claim = "A larger kernel raises training time but not accuracy."
-    t, a = _extreme(cs, "kernel", "time"), _extreme(cs, "kernel", "accuracy")
-    if t is None:
-        return _missing("claim_000_kernel", claim, "kernel", KERNEL_K)
-    parts = (above(t.diff, math.log1p(TIME_MARGIN), level),
-             within(a.diff if a else None, LITTLE_PP / 100, level))
-    text = (f"{ratio_text(t, level)} (raises: beyond +{100 * TIME_MARGIN:g}%); "
-            f"{pp_text(a, level=level)} (no change: within ±{LITTLE_PP:g} pp); over the span "
-            f"{t.a}–{t.b} this run measured.")
-    return _from("claim_000_kernel", claim, overall(*parts), text, t, "kernel", level)
+    return _time_up_accuracy_flat(
+        cs, "claim_000_kernel", "A larger kernel raises training time but not accuracy.",
+        "kernel", KERNEL_K, math.log1p(TIME_MARGIN), f"raises: beyond +{100 * TIME_MARGIN:g}%",
+        f"no change: within ±{LITTLE_PP:g} pp", level, count_pairs=False)
 
 
 def claim_000_kernel_vs_depth(cs: list[Cell], level: float = LEVEL) -> ClaimResult:

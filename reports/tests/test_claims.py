@@ -156,10 +156,8 @@ def test_claims_reach_findings_with_reported_figures(tmp_path):
 
 def test_000_time_claims_say_the_studys_timing_scope_differs(tmp_path):
     """Study 000 timed validation and its DataLoader too; our epochs exclude both. Every time
-    verdict of study 000 says so beside it (Study vs run), in the recipe's own words."""
-    import ast
-    from pathlib import Path
-
+    verdict of study 000 says so beside it (Study vs run), in the recipe's own words (one copy:
+    cnnbench/studies.py)."""
     from cnnbench.reports.claims import TIMING_CLAIMS_000, TIMING_NOTE_000
 
     claims = _claims(tmp_path, _depths(0.001, 1.5, np.random.default_rng(6)))
@@ -173,9 +171,3 @@ def test_000_time_claims_say_the_studys_timing_scope_differs(tmp_path):
     f = {x.key: x for x in all_findings(frame(tmp_path / "f", _depths(0.001, 1.5,
                                                                         np.random.default_rng(6))))}
     assert "timing scope differs" in f["claim_000_depth"].statement
-    # The same words as the seed recipe's note (models/seeds.py needs torch: read its source).
-    seeds = Path(__file__).resolve().parents[2] / "models" / "seeds.py"
-    tree = ast.parse(seeds.read_text(encoding="utf-8"))
-    recipe_note = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
-                       and any(getattr(t, "id", "") == "TIMING_NOTE_000" for t in n.targets))
-    assert recipe_note == TIMING_NOTE_000
