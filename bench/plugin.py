@@ -536,8 +536,9 @@ def pytest_collection_modifyitems(config, items):
     s.case_items = len(cases)
     if not cases:
         return
-    validate_data(s, [c.callspec.params["case"] for c in cases])  # here: exit code 4
-    validate_output(config, s, [c.callspec.params["case"] for c in cases])
+    params = [c.callspec.params["case"] for c in cases]
+    validate_data(s, params)  # here: exit code 4
+    validate_output(config, s, params)
     keep, drop = cases, [i for i in items if not _is_case(i)]
     if s.shard:
         k, n = s.shard

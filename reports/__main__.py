@@ -10,6 +10,7 @@ a temporary file and renamed, so a failure leaves the old page whole.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import traceback
@@ -58,14 +59,11 @@ def cmd_table(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    if not args.html:
+    out = _page(args.html, [args.base, args.new]) if args.html else None
+    with replaced_atomically(out) if out else contextlib.nullcontext() as tmp:
         result = compare_runs([args.base], [args.new], threshold=args.threshold,
-                              acc_threshold=args.acc_threshold, title=args.title)
-    else:
-        out = _page(args.html, [args.base, args.new])
-        with replaced_atomically(out) as tmp:
-            result = compare_runs([args.base], [args.new], threshold=args.threshold,
-                                  acc_threshold=args.acc_threshold, html=tmp, title=args.title)
+                              acc_threshold=args.acc_threshold, html=tmp, title=args.title)
+    if out:
         result.page = out
     sys.stdout.write(result.text)
     if result.page:

@@ -78,33 +78,33 @@ class SideStats:
     nights: int
 
 
-def _night_values(ok: pd.DataFrame) -> dict:
-    """Run (night) → median of its runs' log summaries."""
-    out = {}
-    for run, g in ok.groupby("run", sort=False):
-        vals = [v for v in (run_log_time(epoch_times(r)) for r in g.to_dict("records"))
-                if v is not None]
-        if vals:
-            out[run] = float(np.median(vals))
+def _run_values(recs: list[dict]) -> dict:
+    """Run (night) → its runs' log summaries (``stats.run_log_time``); runs without one are
+    left out, and so is a night without any."""
+    out: dict = {}
+    for r in recs:
+        v = run_log_time(epoch_times(r))
+        if v is not None:
+            out.setdefault(r["run"], []).append(v)
     return out
 
 
 def side_stats(rows: pd.DataFrame) -> SideStats:
     ok = rows[rows["status"].astype(str) == "ok"]
     ok = ok[~ok["control"].map(is_true)] if "control" in ok.columns else ok
-    times = [t for r in ok.to_dict("records") for t in epoch_times(r)]
+    recs = ok.to_dict("records")
+    times = [t for r in recs for t in epoch_times(r)]
     if times:
         med, sigma = epoch_stats(times).median, robust_sigma(times)
     else:
         med = _mean(ok["epoch_time_median_s"])
         sigma = _mean(ok["epoch_time_iqr_s"]) / 1.349
         sigma = 0.0 if math.isnan(sigma) else sigma
-    nights = _night_values(ok)
-    if len(nights) >= 2:
-        vals = list(nights.values())
+    nights = _run_values(recs)
+    if len(nights) >= 2:  # several nights: each night's median run is one replicate
+        vals = [float(np.median(v)) for v in nights.values()]
     else:  # one night: its runs are the replicates
-        vals = [v for v in (run_log_time(epoch_times(r)) for r in ok.to_dict("records"))
-                if v is not None]
+        vals = [v for runs in nights.values() for v in runs]
     level = float(np.mean(vals)) if vals else (math.log(med) if med > 0 else math.nan)
     sd = float(np.std(vals, ddof=1)) if len(vals) >= 2 else None
     acc = accuracy_ci(ok["test_accuracy"])

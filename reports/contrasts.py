@@ -350,11 +350,12 @@ def _image_part(terms: Sequence[tuple[float, Cell]],
     part is max(0, var(columns) − MSₑ/K)/N, with N − 1 dof."""
     if len(blocks) < 2:
         return None
+    masks = [(w, c.masks()) for w, c in terms]
     rows = []
     for k in blocks:
         x = None
-        for w, c in terms:
-            m = c.masks().get(k)
+        for w, by_block in masks:
+            m = by_block.get(k)
             if m is None or (x is not None and len(m) != len(x)):
                 return None
             x = w * m if x is None else x + w * m

@@ -285,12 +285,10 @@ def no_control_finding() -> Finding:
 
 
 def claim_finding(c: ClaimResult) -> Finding:
-    text = f"Study {c.study}: {c.claim} — {c.verdict}: {c.statement}"
-    if c.setting:
-        text += f" Setting: {c.setting}."
+    evidence = c.statement + (f" Setting: {c.setting}." if c.setting else "")
+    text = f"Study {c.study}: {c.claim} — {c.verdict}: {evidence}"
     if c.reported:
         text += " " + "; ".join(c.reported) + "."
-    evidence = c.statement + (f" Setting: {c.setting}." if c.setting else "")
     return Finding(c.key, "claim", text, c.estimate, c.ci_low, c.ci_high, c.n,
                    "×" if c.metric == "time" else "pp", c.verdict in (SUPPORTED, CONTRADICTED),
                    "warn" if c.verdict == CONTRADICTED else "info", c.cases, c.factor,
