@@ -130,6 +130,8 @@ class Runner:
         self._saved = False
         self.epochs_done = 0
         self.steps_done = 0  # training steps so far, across epochs (the eval schedule's clock)
+        # Which images the last evaluation classified right, in loader order (None before one).
+        self.last_correct: torch.Tensor | None = None
         self.plan: CasePlan | None = None
         self.record = records.Record(case=records.Case(
             arch=arch, dataset=config.dataset, precision=config.precision, loader=config.loader,
@@ -440,21 +442,20 @@ class Runner:
         model = self.training.step_model
         model.eval()
         total = torch.zeros((), device=self.device, dtype=torch.float64)
-        correct = torch.zeros((), device=self.device, dtype=torch.int64)
-        n = 0
-        hits = []  # per image, kept on the device: the record's test_correct (no extra sync)
+        hits = []  # per image, kept on the device: the accuracy and the record's test_correct
         for x, y in loader:
             x, y = self._to_device(x, y)
             with torch.no_grad(), self._autocast():
                 out = model(x)
             summed, right = training.score_batch(self.plan.recipe.loss, out, y)
             total += summed
-            correct += right.sum()
             hits.append(right)
-            n += y.shape[0]
         model.train()
         self.last_correct = torch.cat(hits) if hits else None
-        return float(total) / max(n, 1), int(correct) / max(n, 1)
+        if self.last_correct is None:  # no images
+            return 0.0, 0.0
+        n = len(self.last_correct)
+        return float(total) / n, int(self.last_correct.sum()) / n
 
     def train_all_epochs(self) -> None:
         for _ in range(self.epochs):
@@ -478,9 +479,8 @@ class Runner:
         else:
             out.test_loss, out.test_accuracy = self.evaluate(self.loaders.test)
         # The evaluation just made was the test split's, in loader order (never shuffled).
-        hits = getattr(self, "last_correct", None)
-        if hits is not None:
-            out.test_correct = records.pack_correct(hits.cpu().tolist())
+        if self.last_correct is not None:
+            out.test_correct = records.pack_correct(self.last_correct.cpu().tolist())
         times = timing.epoch_times_s
         if times:
             timing.epoch_time_median_s = epoch_stats(times).median  # the reports' own summary
@@ -488,15 +488,13 @@ class Runner:
         timing.step_time_ms_p50 = percentile(self._step_ms, 0.5)
         timing.step_time_ms_p90 = percentile(self._step_ms, 0.9)
         timing.train_time_s = sum(times)
-        # A case's trace and pictures come from its first repeat only: later repeats (and the
-        # A/A control's copies) train the same net again, and the 0.4 s profiler window and
-        # 0.65 s of pictures per run were a fifth of the quick profile (70 runs, 6 min 6 s).
-        if self.cfg.repeat == 0:
-            if self.cfg.torch_profile:
-                self._profile()
-            self._save_artifacts()
-        elif self.cfg.save_checkpoint:
-            self._save_artifacts()
+        # A case's trace and pictures come from its first repeat only (_save_artifacts skips
+        # the pictures after it): later repeats (and the A/A control's copies) train the same
+        # net again, and the 0.4 s profiler window and 0.65 s of pictures per run were a fifth
+        # of the quick profile (70 runs, 6 min 6 s).
+        if self.cfg.torch_profile and self.cfg.repeat == 0:
+            self._profile()
+        self._save_artifacts()
         out.status = "ok"
 
     def _stored(self, path: Path | str | None) -> str | None:
